@@ -1,0 +1,362 @@
+"""``Network``: a feed-forward neural network estimator (fit, predict, evaluate, save).
+
+The estimator only orchestrates: validation (``validation``), preprocessing
+(``preprocessing``), the training loop (``training``), the math (``dense``, ``backprop``,
+``activations``, ``losses``) and the file format (``artifact``) live in their own modules.
+
+Output layer and loss follow the task, as pairs:
+
+- more than two classes: softmax + categorical cross-entropy, one output per class;
+- two classes: sigmoid + binary cross-entropy, one output (the second class's probability);
+- multi-label (a 0/1 matrix ``y``): sigmoid + binary cross-entropy, one output per label;
+- regression (one or several targets): identity + mean squared error on standardized targets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import metrics
+from .activations import ACTIVATIONS
+from .dense import Parameters, forward
+from .errors import InvalidConfigError, InvalidInputError, NotFittedError
+from .initializers import INITIALIZERS
+from .losses import OUTPUT_LOSSES
+from .preprocessing import (
+    Scaler,
+    as_regression_targets,
+    encode_labels,
+    infer_task,
+    is_binary_matrix,
+    label_list,
+    unique_labels,
+)
+from .splitting import train_validation_split
+from .training import Callback, History, TrainingConfig, train
+from .validation import as_feature_matrix, as_target_array, check_feature_names
+
+TASKS = ("classification", "regression")
+DTYPES = ("float32", "float64")
+
+
+class Network:
+    """A dense feed-forward network for classification or regression.
+
+    Parameters
+    ----------
+    hidden : sequence of int
+        Widths of the hidden layers, e.g. ``(128, 64)``; ``()`` gives a linear model.
+    activation : str
+        Hidden activation: one of ``ACTIVATIONS`` (relu, leaky_relu, tanh, sigmoid,
+        identity, gelu).
+    task : {"classification", "regression"} or None
+        None infers it from ``y`` at the first ``fit`` (rule: ``preprocessing.infer_task``).
+    init : str
+        Weight initialization, one of ``INITIALIZERS`` (pytorch, glorot, he).
+    dtype : {"float32", "float64"}
+        Precision of parameters and computation.
+    seed : int or None
+        Seeds the one ``np.random.Generator`` behind init, splits and shuffles: the same seed
+        and data give bit-identical parameters.
+    """
+
+    def __init__(
+        self,
+        hidden: Sequence[int] = (100,),
+        activation: str = "relu",
+        task: str | None = None,
+        *,
+        init: str = "pytorch",
+        dtype: str = "float32",
+        seed: int | None = None,
+    ) -> None:
+        hidden = tuple(hidden)
+        if not all(isinstance(w, int | np.integer) and not isinstance(w, bool) and w >= 1 for w in hidden):
+            raise InvalidConfigError(f"hidden widths must be integers >= 1, got {hidden!r}")
+        _check_choice("activation", activation, ACTIVATIONS)
+        _check_choice("init", init, INITIALIZERS)
+        _check_choice("dtype", dtype, DTYPES)
+        if task is not None:
+            _check_choice("task", task, TASKS)
+        if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
+            raise InvalidConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
+        self.hidden = tuple(int(w) for w in hidden)
+        self.activation = activation
+        self.task = task
+        self.init = init
+        self.dtype = dtype
+        self.seed = seed
+        # Set by fit (or by load); None until then.
+        self.params: Parameters | None = None
+        self.output_loss: str | None = None
+        self.classes: np.ndarray | None = None
+        self.multilabel = False
+        self.n_targets: int | None = None  # regression: 1-D y gives None, (n, k) gives k
+        self.feature_names: tuple[str, ...] = ()
+        self.x_scaler: Scaler | None = None
+        self.y_scaler: Scaler | None = None
+        self.feature_min: np.ndarray | None = None
+        self.feature_max: np.ndarray | None = None
+        self.n_train_samples = 0
+        self.history: History | None = None
+        self.training_config: TrainingConfig | None = None
+        self.validation_metrics: dict[str, Any] = {}
+        self.created_at: str | None = None  # set when saved or loaded
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def is_fitted(self) -> bool:
+        return self.params is not None
+
+    @property
+    def n_features(self) -> int:
+        self._require_fitted()
+        return self.params.sizes[0]
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """(n_features, *hidden, n_outputs) once fitted."""
+        self._require_fitted()
+        return self.params.sizes
+
+    @property
+    def metric_name(self) -> str:
+        return "accuracy" if self.task == "classification" else "r2"
+
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        feature_names: Sequence[str] | None = None,
+        callback: Callback | None = None,
+        warm_start: bool = False,
+        **hyperparameters: Any,
+    ) -> History:
+        """Train on ``X`` (n_samples, n_features) and targets ``y``; return the history.
+
+        ``y``: 1-D labels (ints, strings...) or values, or a 2-D 0/1 matrix (multi-label) or
+        float matrix (several regression targets). Hyperparameters are ``TrainingConfig``'s
+        fields (epochs, batch_size, learning_rate, optimizer, momentum, nesterov, l2,
+        lr_schedule, val_fraction, patience, min_delta). ``warm_start=True`` continues from
+        the current parameters, keeping the preprocessing, labels and task.
+        """
+        unknown = set(hyperparameters) - set(TrainingConfig.names())
+        if unknown:
+            raise InvalidConfigError(
+                f"unknown hyperparameter(s) {sorted(unknown)}; known: {list(TrainingConfig.names())}"
+            )
+        config = TrainingConfig(**hyperparameters)
+        warm = warm_start and self.is_fitted
+        x = as_feature_matrix(X, self.n_features if warm else None)
+        y_array = as_target_array(y, len(x))
+        if warm:
+            if feature_names is not None and tuple(feature_names) != self.feature_names:
+                raise InvalidInputError("feature_names differ from the model's; warm start keeps them")
+        else:
+            self._set_up_targets(y_array)
+            self.feature_names = check_feature_names(feature_names, x.shape[1])
+        y_encoded = self._encode_targets(y_array)
+        rng = np.random.default_rng(self.seed)
+        stratify = y_encoded if self.output_loss == "softmax_cross_entropy" or self._is_binary else None
+        train_idx, val_idx = train_validation_split(len(x), config.val_fraction, rng, _flat_labels(stratify))
+        x_train, y_train = x[train_idx], y_encoded[train_idx]
+        if not warm:
+            self.x_scaler = Scaler.fit(x_train)
+            if self.task == "regression":
+                self.y_scaler = Scaler.fit(y_train)
+            self.feature_min, self.feature_max = x.min(axis=0), x.max(axis=0)
+        else:
+            self.feature_min = np.minimum(self.feature_min, x.min(axis=0))
+            self.feature_max = np.maximum(self.feature_max, x.max(axis=0))
+        params = self._initial_parameters(x.shape[1], rng, warm)
+        evaluate = None
+        if len(val_idx):
+            x_val = self.x_scaler.transform(x[val_idx], self.dtype)
+            y_val = self._training_targets(y_encoded[val_idx])
+            evaluate = self._validation_scorer(x_val, y_val)
+        history = History(self.metric_name)
+        train(
+            params, self.activation, self.output_loss,
+            self.x_scaler.transform(x_train, self.dtype), self._training_targets(y_train),
+            config, rng, history, evaluate, callback,
+        )  # fmt: skip
+        self.params, self.history, self.training_config = params, history, config
+        self.n_train_samples = len(train_idx) + (self.n_train_samples if warm else 0)
+        self.validation_metrics = self.evaluate(x[val_idx], y_array[val_idx]) if len(val_idx) else {}
+        return history
+
+    def _set_up_targets(self, y: np.ndarray) -> None:
+        task = self.task or infer_task(y)
+        if task not in TASKS:
+            raise InvalidConfigError(f"task must be one of {TASKS}, got {task!r}")
+        self.task = task
+        self.multilabel = task == "classification" and y.ndim == 2
+        if task == "regression":
+            self.classes = None
+            self.n_targets = None if y.ndim == 1 else y.shape[1]
+            self.output_loss = "identity_squared_error"
+        elif self.multilabel:
+            if not is_binary_matrix(y):
+                raise InvalidInputError("a 2-D classification y must be a 0/1 (multi-label) matrix")
+            self.classes = np.arange(y.shape[1])
+            self.output_loss = "sigmoid_binary_cross_entropy"
+        else:
+            self.classes = unique_labels(y)
+            if len(self.classes) < 2:
+                raise InvalidInputError(
+                    "classification needs at least 2 classes in y, "
+                    f"got {len(self.classes)}: {label_list(self.classes)}"
+                )
+            self.output_loss = (
+                "sigmoid_binary_cross_entropy" if len(self.classes) == 2 else "softmax_cross_entropy"
+            )
+
+    @property
+    def _is_binary(self) -> bool:
+        return self.task == "classification" and not self.multilabel and len(self.classes) == 2
+
+    @property
+    def _n_outputs(self) -> int:
+        if self.task == "regression":
+            return self.n_targets or 1
+        return 1 if self._is_binary else len(self.classes)
+
+    def _encode_targets(self, y: np.ndarray) -> np.ndarray:
+        """Class indices (n,), a 0/1 matrix (n, k) or float targets (n, k), before scaling."""
+        if self.task == "regression":
+            values = as_regression_targets(y)
+            if values.shape[1] != self._n_outputs:
+                raise InvalidInputError(
+                    f"y must have {self._n_outputs} target column(s), got {values.shape[1]}"
+                )
+            return values
+        if self.multilabel:
+            if y.ndim != 2 or y.shape[1] != len(self.classes) or not is_binary_matrix(y):
+                raise InvalidInputError(f"y must be a 0/1 matrix with {len(self.classes)} columns")
+            return y.astype(np.float64)
+        if y.ndim != 1:
+            raise InvalidInputError(f"y must be 1-D class labels, got shape {y.shape}")
+        return encode_labels(y, self.classes)
+
+    def _training_targets(self, y_encoded: np.ndarray) -> np.ndarray:
+        """What the loss consumes: indices for softmax, float columns otherwise."""
+        if self.output_loss == "softmax_cross_entropy":
+            return y_encoded
+        if self.task == "regression":
+            return self.y_scaler.transform(y_encoded, self.dtype)
+        return np.ascontiguousarray(y_encoded.reshape(len(y_encoded), -1), dtype=self.dtype)
+
+    def _initial_parameters(self, n_features: int, rng: np.random.Generator, warm: bool) -> Parameters:
+        if warm:
+            return self.params.copy()  # train a copy: an interrupted fit leaves the model whole
+        sizes = (n_features, *self.hidden, self._n_outputs)
+        return Parameters.initialize(sizes, INITIALIZERS[self.init], rng, np.dtype(self.dtype))
+
+    def _validation_scorer(self, x_val: np.ndarray, y_val: np.ndarray):
+        output_loss, activation = OUTPUT_LOSSES[self.output_loss], ACTIVATIONS[self.activation]
+
+        def evaluate(params: Parameters) -> tuple[float, float]:
+            logits = forward(params, activation, x_val)
+            loss = output_loss.loss(logits, y_val)
+            if self.task == "regression":
+                return loss, metrics.r2_score(y_val, logits)
+            if self.output_loss == "softmax_cross_entropy":
+                return loss, metrics.accuracy(y_val, logits.argmax(axis=1))
+            return loss, metrics.accuracy(y_val > 0.5, logits > 0)
+
+        return evaluate
+
+    # ------------------------------------------------------------------ prediction
+    def _outputs(self, X: Any) -> np.ndarray:
+        """Output-layer activations (n_samples, n_outputs); reads the model, writes nothing."""
+        self._require_fitted()
+        x = self.x_scaler.transform(as_feature_matrix(X, self.n_features), self.dtype)
+        logits = forward(self.params, ACTIVATIONS[self.activation], x)
+        return OUTPUT_LOSSES[self.output_loss].output(logits)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (n_samples, n_classes), columns in the order of ``classes``.
+
+        Single-label rows sum to 1; multi-label columns are independent probabilities.
+        """
+        self._require_fitted()
+        if self.task != "classification":
+            raise InvalidInputError("predict_proba is for classifiers; this model is a regressor")
+        p = self._outputs(X)
+        if self._is_binary:
+            p = np.hstack([1 - p, p])  # (n, 2): P(classes[0]), P(classes[1])
+        return p
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels in the caller's own terms (classifiers) or values in target units (regressors).
+
+        Shapes: (n,) labels; (n, n_labels) 0/1 for multi-label; (n,) or (n, n_targets) values.
+        """
+        if self.task == "regression":
+            values = self.y_scaler.inverse(self._outputs(X))
+            return values if self.n_targets else values[:, 0]
+        p = self.predict_proba(X)
+        if self.multilabel:
+            return (p >= 0.5).astype(np.int64)
+        return self.classes[p.argmax(axis=1)]
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, Any]:
+        """Metrics on (X, y): accuracy, log_loss, confusion_matrix (row = true class, column =
+        predicted, in ``classes`` order) for single-label classifiers; accuracy (exact rows)
+        for multi-label; mse, mae, r2 for regressors (in target units)."""
+        self._require_fitted()
+        x = as_feature_matrix(X, self.n_features)
+        y_array = as_target_array(y, len(x))
+        if self.task == "regression":
+            truth = as_regression_targets(y_array)
+            predicted = self.predict(x).reshape(len(x), -1)
+            return {
+                "mse": metrics.mean_squared_error(truth, predicted),
+                "mae": metrics.mean_absolute_error(truth, predicted),
+                "r2": metrics.r2_score(truth, predicted),
+            }
+        if self.multilabel:
+            return {"accuracy": metrics.accuracy(self._encode_targets(y_array), self.predict(x))}
+        truth = encode_labels(y_array, self.classes)
+        proba = self.predict_proba(x)
+        predicted = proba.argmax(axis=1)
+        return {
+            "accuracy": metrics.accuracy(truth, predicted),
+            "log_loss": metrics.log_loss(truth, proba),
+            "confusion_matrix": metrics.confusion_matrix(truth, predicted, len(self.classes)).tolist(),
+        }
+
+    # ------------------------------------------------------------------ persistence
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready summary: architecture, task, features and ranges, classes, training."""
+        from .artifact import describe
+
+        return describe(self)
+
+    def save(self, path: Any) -> None:
+        """Write the model to one self-describing ``.npz`` file (no pickle); see ``artifact``."""
+        from .artifact import save
+
+        save(self, path)
+
+    def _require_fitted(self) -> None:
+        if self.params is None:
+            raise NotFittedError("this Network is not trained yet: call fit first")
+
+    def __repr__(self) -> str:
+        state = f"task={self.task!r}, sizes={self.params.sizes}" if self.is_fitted else "unfitted"
+        return f"Network(hidden={self.hidden}, activation={self.activation!r}, {state})"
+
+
+def _check_choice(name: str, value: object, choices: Any) -> None:
+    if value not in choices:
+        raise InvalidConfigError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
+def _flat_labels(y: np.ndarray | None) -> np.ndarray | None:
+    return None if y is None else np.asarray(y).reshape(len(y), -1)[:, 0]

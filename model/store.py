@@ -1,0 +1,473 @@
+"""A versioned, crash-safe store of trained model artifacts on a local or shared filesystem.
+
+The offline trainer publishes versions; the service's worker processes read the active one.
+Artifacts are opaque: ``publish`` hands a path to a callback that writes the file, so this
+module needs neither the network code nor numpy.
+
+Layout::
+
+    <root>/versions/<id>/model.npz       the artifact, written by the caller's callback
+    <root>/versions/<id>/metadata.json   the caller's metadata plus "version" and "created_at"
+    <root>/active                        the active version id, one line
+    <root>/.lock                         serializes writers (publish, activate, prune)
+    <root>/.tmp-*, <root>/versions/.tmp-*  temporaries: never listed or read
+
+A version id such as ``20261128T231500123456Z-1a2b3c`` is the UTC creation time to the
+microsecond plus a random suffix; ids are made under the lock, each later than every stored
+id, so their lexicographic order is the order of creation and they never collide.
+
+API
+---
+``ModelStore(root, retention=None, *, lock_timeout=None)`` with
+
+- ``publish(write_artifact, metadata, *, activate=True) -> VersionInfo``
+- ``versions() -> list[VersionInfo]`` (oldest first), ``get(version) -> VersionInfo``
+- ``active_version() -> str | None``, ``active() -> VersionInfo | None``
+- ``pointer_signature() -> tuple[int, int] | None``: poll it per request, reload on change
+- ``activate(version, validate=None) -> VersionInfo`` (rollback), ``prune() -> list[str]``
+- ``ensure_writable() -> None``
+
+Errors: ``StoreError`` and its subclasses ``UnknownVersionError`` (a ``LookupError``),
+``InvalidVersionError`` (a malformed id; an ``UnknownVersionError`` and a ``ValueError``),
+``StoreNotWritableError`` and ``StoreLockTimeoutError`` (a ``TimeoutError``).
+
+Guarantees
+----------
+- A version directory is built under a temporary name, every file and the directory are
+  fsynced, then it is renamed into place; the pointer is a small file replaced with
+  ``os.replace`` and followed by an fsync of the root. A crash at any point leaves the
+  previous active version intact and loadable.
+- Writers hold the lock for their whole operation, so any temporary found by a writer
+  holding the lock belongs to a writer that died; each writer removes them first.
+- Readers take no lock, write nothing, and work on a root that does not exist yet (empty
+  results) or is mounted read-only. A pointer naming a missing or incomplete version reads
+  as no active version (``None``).
+- A reader that resolved a version just before a writer pruned it may get
+  ``FileNotFoundError`` while loading; a retention of 2 or more keeps the version that was
+  active before the latest switch.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+ARTIFACT_NAME = "model.npz"
+METADATA_NAME = "metadata.json"
+POINTER_NAME = "active"
+VERSIONS_DIR = "versions"
+LOCK_NAME = ".lock"
+TEMP_PREFIX = ".tmp-"
+RESERVED_METADATA_KEYS = ("version", "created_at")
+
+_ID_PATTERN = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{6}")
+_ID_TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
+_ID_EXAMPLE = "20261128T231500123456Z-1a2b3c"
+_LOG = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """Base class of the errors raised by the model store."""
+
+
+class UnknownVersionError(StoreError, LookupError):
+    """The requested version is not a complete stored version."""
+
+    def __init__(self, message: str, version: object) -> None:
+        super().__init__(message)
+        self.version = version
+
+
+class InvalidVersionError(UnknownVersionError, ValueError):
+    """The requested version id is malformed; the message does not repeat it."""
+
+
+class StoreNotWritableError(StoreError):
+    """The store root cannot be created or written."""
+
+
+class StoreLockTimeoutError(StoreError, TimeoutError):
+    """Another writer held the store lock for longer than ``lock_timeout``."""
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One stored version.
+
+    Attributes
+    ----------
+    version : str
+        The version id.
+    path : Path
+        The version directory.
+    artifact : Path
+        The artifact file inside ``path``.
+    metadata : dict
+        The stored metadata, including ``version`` and ``created_at``.
+    created_at : str
+        ISO-8601 UTC creation time, taken from the id.
+    active : bool
+        Whether the pointer named this version when it was read.
+    """
+
+    version: str
+    path: Path
+    artifact: Path
+    metadata: dict[str, Any]
+    created_at: str
+    active: bool
+
+
+def is_version_id(text: object) -> bool:
+    """Tell whether ``text`` is a well-formed version id (a real UTC time plus 6 hex digits)."""
+    if not isinstance(text, str) or _ID_PATTERN.fullmatch(text) is None:
+        return False
+    try:
+        _id_time(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _id_time(version: str) -> datetime:
+    return datetime.strptime(version[:22], _ID_TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def _new_version_id(latest: str | None) -> str:
+    """Make an id later than ``latest`` even if the clock is behind it."""
+    now = datetime.now(UTC)
+    if latest is not None and now <= _id_time(latest):
+        now = _id_time(latest) + timedelta(microseconds=1)
+    return f"{now:%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(3)}"
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # a few network filesystems refuse fsync on directories
+        if exc.errno != errno.EINVAL:
+            raise
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, text: str) -> None:
+    """Create ``path`` (which must not exist) with ``text`` and fsync it."""
+    with open(path, "x", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _serialize_metadata(metadata: Mapping[str, Any], version: str) -> str:
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping, got {type(metadata).__name__}")
+    reserved = [key for key in RESERVED_METADATA_KEYS if key in metadata]
+    if reserved:
+        raise ValueError(f"metadata keys {reserved} are reserved: the store sets them")
+    record = {**metadata, "version": version, "created_at": _id_time(version).isoformat()}
+    try:
+        return json.dumps(record, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"metadata must be JSON-serializable without NaN/inf: {exc}") from exc
+
+
+class ModelStore:
+    """A directory of model versions with an atomically switched ``active`` pointer.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The store directory; created by the first write, not needed by readers.
+    retention : int or None, default=None
+        Most versions kept after a publish or ``prune``; the oldest inactive ones go first.
+        The active version, and the version a publish just wrote, are always kept.
+        ``None`` keeps every version.
+    lock_timeout : float or None, default=None
+        Seconds a writer waits for the lock before ``StoreLockTimeoutError``; ``None`` waits.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        retention: int | None = None,
+        *,
+        lock_timeout: float | None = None,
+    ) -> None:
+        if retention is not None and (
+            isinstance(retention, bool) or not isinstance(retention, int) or retention < 1
+        ):
+            raise ValueError(f"retention must be None or an integer >= 1, got {retention!r}")
+        self.root = Path(root)
+        self.retention = retention
+        self.lock_timeout = lock_timeout
+        self._versions_dir = self.root / VERSIONS_DIR
+        self._pointer = self.root / POINTER_NAME
+        self._lock = filelock.FileLock(
+            str(self.root / LOCK_NAME), timeout=-1 if lock_timeout is None else lock_timeout
+        )
+
+    # ----------------------------------------------------------------- reading (no lock)
+
+    def active_version(self) -> str | None:
+        """Return the active id, or ``None`` if there is no pointer or it names no version."""
+        try:
+            version = self._pointer.read_text(encoding="ascii").strip()
+        except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+            return None
+        if not is_version_id(version):
+            return None
+        directory = self._versions_dir / version
+        if (directory / ARTIFACT_NAME).is_file() and (directory / METADATA_NAME).is_file():
+            return version
+        return None
+
+    def active(self) -> VersionInfo | None:
+        """Return the active version, or ``None`` (see ``active_version``)."""
+        version = self.active_version()
+        return None if version is None else self._read(version, version)
+
+    def versions(self) -> list[VersionInfo]:
+        """Return every complete version, oldest first; temporaries are ignored."""
+        active = self.active_version()
+        found = (self._read(name, active) for name in self._version_names())
+        return [info for info in found if info is not None]
+
+    def get(self, version: str) -> VersionInfo:
+        """Return one version; the id is checked before any filesystem access.
+
+        Raises
+        ------
+        InvalidVersionError
+            If ``version`` is not a well-formed id.
+        UnknownVersionError
+            If no complete version has that id.
+        """
+        self._check_id(version)
+        info = self._read(version, self.active_version())
+        if info is None:
+            raise UnknownVersionError(f"no stored version {version}", version)
+        return info
+
+    def pointer_signature(self) -> tuple[int, int] | None:
+        """Return ``(st_mtime_ns, st_ino)`` of the pointer, or ``None`` without a pointer.
+
+        Every switch replaces the pointer file, so a change of signature means a switch.
+        Take the signature before reading the active version.
+        """
+        try:
+            stat = self._pointer.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return stat.st_mtime_ns, stat.st_ino
+
+    # ----------------------------------------------------------------- writing (locked)
+
+    def ensure_writable(self) -> None:
+        """Create the root if needed and check that files can be created in it.
+
+        Raises
+        ------
+        StoreNotWritableError
+            With the path and the operating system's reason.
+        """
+        try:
+            self._versions_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f"{TEMP_PREFIX}probe-{os.getpid()}-{secrets.token_hex(4)}"
+            probe.touch(exist_ok=False)
+            probe.unlink(missing_ok=True)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise StoreNotWritableError(f"model store root {self.root} is not writable: {reason}") from exc
+
+    def publish(
+        self,
+        write_artifact: Callable[[Path], None],
+        metadata: Mapping[str, Any],
+        *,
+        activate: bool = True,
+    ) -> VersionInfo:
+        """Store a new version and, by default, make it the active one.
+
+        Parameters
+        ----------
+        write_artifact : callable
+            Called once with the path where it must create the artifact file; it must not
+            call back into the store. If it raises, nothing is stored and the error propagates.
+        metadata : mapping
+            JSON-serializable; stored with ``version`` and ``created_at`` added.
+        activate : bool, default=True
+            Switch the pointer to the new version.
+
+        Returns
+        -------
+        VersionInfo
+            The new version.
+        """
+        _serialize_metadata(metadata, _new_version_id(None))  # reject bad metadata early
+        with self._locked():
+            version = _new_version_id(self._latest_name())
+            staging = self._versions_dir / f"{TEMP_PREFIX}{version}-{os.getpid()}"
+            try:
+                staging.mkdir()
+                self._fill(staging, write_artifact, _serialize_metadata(metadata, version))
+                os.rename(staging, self._versions_dir / version)
+            except BaseException:
+                _remove(staging)
+                raise
+            _fsync_dir(self._versions_dir)
+            if activate:
+                self._write_pointer(version)
+            try:
+                self._prune_locked(keep=version)
+            except OSError:
+                _LOG.warning("pruning after publishing %s failed", version, exc_info=True)
+            info = self._read(version, version if activate else None)
+        assert info is not None, "a version renamed into place is complete"
+        return info
+
+    def activate(self, version: str, validate: Callable[[Path], None] | None = None) -> VersionInfo:
+        """Point the store at a stored version (also the way to roll back).
+
+        Parameters
+        ----------
+        version : str
+            A stored version id; checked as in ``get``.
+        validate : callable, optional
+            Called with the artifact path while the lock is held; if it raises, the pointer
+            is left unchanged and the error propagates.
+        """
+        self._check_id(version)
+        with self._locked():
+            info = self.get(version)
+            if validate is not None:
+                validate(info.artifact)
+            if not info.active:
+                self._write_pointer(version)
+        return replace(info, active=True)
+
+    def prune(self) -> list[str]:
+        """Apply the retention setting now; return the removed ids, oldest first."""
+        with self._locked():
+            return self._prune_locked(keep=None)
+
+    # ----------------------------------------------------------------- helpers
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.ensure_writable()
+        try:
+            with self._lock:
+                self._remove_temporaries()
+                yield
+        except filelock.Timeout as exc:
+            raise StoreLockTimeoutError(
+                f"another writer held {self._lock.lock_file} for over {self.lock_timeout} s"
+            ) from exc
+
+    def _remove_temporaries(self) -> None:
+        """Remove what dead writers left; only call with the lock held."""
+        for directory in (self.root, self._versions_dir):
+            for entry in directory.iterdir():
+                if entry.name.startswith(TEMP_PREFIX):
+                    _remove(entry)
+
+    def _fill(self, staging: Path, write_artifact: Callable[[Path], None], text: str) -> None:
+        artifact = staging / ARTIFACT_NAME
+        write_artifact(artifact)
+        if not artifact.is_file():
+            raise StoreError(f"write_artifact did not create the file {artifact}")
+        _write_durably(staging / METADATA_NAME, text)
+        for entry in staging.rglob("*"):
+            if entry.is_file():
+                _fsync_file(entry)
+        _fsync_dir(staging)
+
+    def _write_pointer(self, version: str) -> None:
+        temporary = self.root / f"{TEMP_PREFIX}{POINTER_NAME}-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            _write_durably(temporary, version + "\n")
+            os.replace(temporary, self._pointer)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        _fsync_dir(self.root)
+
+    def _prune_locked(self, keep: str | None) -> list[str]:
+        if self.retention is None:
+            return []
+        infos = self.versions()
+        excess = len(infos) - self.retention
+        removed = []
+        for info in infos:
+            if excess <= 0:
+                break
+            if info.active or info.version == keep:
+                continue
+            # Renamed first, so a crash mid-delete leaves a temporary, not a broken version.
+            doomed = self._versions_dir / f"{TEMP_PREFIX}deleted-{info.version}"
+            os.rename(info.path, doomed)
+            _remove(doomed)
+            removed.append(info.version)
+            excess -= 1
+        return removed
+
+    def _version_names(self) -> list[str]:
+        try:
+            names = [entry.name for entry in os.scandir(self._versions_dir) if entry.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(name for name in names if is_version_id(name))
+
+    def _latest_name(self) -> str | None:
+        names = self._version_names()
+        return names[-1] if names else None
+
+    def _read(self, version: str, active: str | None) -> VersionInfo | None:
+        directory = self._versions_dir / version
+        artifact = directory / ARTIFACT_NAME
+        try:
+            metadata = json.loads((directory / METADATA_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(metadata, dict) or not artifact.is_file():
+            return None
+        created_at = _id_time(version).isoformat()
+        return VersionInfo(version, directory, artifact, metadata, created_at, version == active)
+
+    @staticmethod
+    def _check_id(version: object) -> None:
+        if not is_version_id(version):
+            raise InvalidVersionError(
+                f"malformed version id: expected a UTC time and 6 hex digits like {_ID_EXAMPLE}",
+                version,
+            )

@@ -1,0 +1,171 @@
+"""The mini-batch training loop: shuffling, optimizer steps, validation, early stopping.
+
+``train`` updates a ``Parameters`` in place and returns a ``History``. It knows nothing of
+labels or scaling: it sees standardized features in the training dtype and encoded targets.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .backprop import Backprop
+from .dense import Parameters
+from .errors import InvalidConfigError, ModelError
+from .optimizers import OPTIMIZERS, make_optimizer
+from .schedules import SCHEDULES
+
+
+class TrainingDivergedError(ModelError):
+    """The loss became NaN or infinite: the learning rate is too high for this data."""
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyperparameters of one ``fit`` call (stored in the artifact to explain the model)."""
+
+    epochs: int = 200
+    batch_size: int = 200
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    nesterov: bool = False
+    l2: float = 0.0
+    lr_schedule: str = "constant"
+    val_fraction: float = 0.0
+    patience: int = 10
+    min_delta: float = 0.0
+
+    def __post_init__(self) -> None:
+        rules = [
+            (isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be an integer >= 1"),
+            (isinstance(self.batch_size, int) and self.batch_size >= 1, "batch_size must be an integer >= 1"),
+            (_finite(self.learning_rate) and self.learning_rate > 0, "learning_rate must be > 0"),
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {sorted(OPTIMIZERS)}"),
+            (_finite(self.momentum) and 0 <= self.momentum < 1, "momentum must be in [0, 1)"),
+            (_finite(self.l2) and self.l2 >= 0, "l2 must be >= 0"),
+            (self.lr_schedule in SCHEDULES, f"lr_schedule must be one of {sorted(SCHEDULES)}"),
+            (_finite(self.val_fraction) and 0 <= self.val_fraction < 1, "val_fraction must be in [0, 1)"),
+            (isinstance(self.patience, int) and self.patience >= 1, "patience must be an integer >= 1"),
+            (_finite(self.min_delta) and self.min_delta >= 0, "min_delta must be >= 0"),
+        ]
+        for ok, rule in rules:
+            if not ok:
+                name = rule.split()[0]
+                raise InvalidConfigError(f"{rule}, got {getattr(self, name)!r}")
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """What one epoch did; ``epoch`` counts from 1. Validation fields are None without it."""
+
+    epoch: int
+    train_loss: float
+    val_loss: float | None
+    val_metric: float | None
+    learning_rate: float
+    seconds: float
+
+
+@dataclass
+class History:
+    """Per-epoch records of a ``fit``, and why it stopped."""
+
+    metric_name: str
+    records: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int | None = None
+    stop_reason: str = "completed"  # "completed" | "early_stopping" | "callback"
+
+    def as_dict(self) -> dict:
+        return {
+            "metric_name": self.metric_name,
+            "best_epoch": self.best_epoch,
+            "stop_reason": self.stop_reason,
+            "epochs": [asdict(record) for record in self.records],
+        }
+
+
+Callback = Callable[[EpochRecord], bool | None]
+Evaluate = Callable[[Parameters], tuple[float, float]]
+
+
+def train(
+    params: Parameters,
+    activation_name: str,
+    output_loss_name: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    config: TrainingConfig,
+    rng: np.random.Generator,
+    history: History,
+    evaluate: Evaluate | None = None,
+    callback: Callback | None = None,
+) -> History:
+    """Train ``params`` in place on standardized ``x`` (n, n_in) and encoded ``y`` (n, ...).
+
+    ``evaluate(params) -> (val_loss, val_metric)`` turns on early stopping on the validation
+    loss: training stops after ``patience`` epochs without an improvement larger than
+    ``min_delta``, and the best parameters are restored. ``callback(record)`` runs after each
+    epoch; returning True stops training (``stop_reason = "callback"``).
+    """
+    from .losses import OUTPUT_LOSSES  # local: keeps module import graph flat
+
+    n = len(x)
+    batch_size = min(config.batch_size, n)
+    backprop = Backprop(
+        params, ACTIVATIONS[activation_name], OUTPUT_LOSSES[output_loss_name], batch_size, config.l2
+    )
+    optimizer = make_optimizer(
+        config.optimizer, params.flat.size, params.dtype, config.momentum, config.nesterov
+    )
+    schedule = SCHEDULES[config.lr_schedule]
+    x_epoch, y_epoch = np.empty_like(x), np.empty_like(y)
+    best_loss, best_flat, stale = math.inf, None, 0
+    for epoch in range(config.epochs):
+        started = time.perf_counter()
+        rate = schedule(config.learning_rate, epoch, config.epochs)
+        order = rng.permutation(n)
+        np.take(x, order, axis=0, out=x_epoch)  # contiguous shuffled copy: batches are slices
+        np.take(y, order, axis=0, out=y_epoch)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            total += backprop.loss_and_gradient(x_epoch[start:stop], y_epoch[start:stop]) * (stop - start)
+            optimizer.step(params.flat, backprop.grad, rate)
+        train_loss = total / n
+        if not math.isfinite(train_loss) or not np.isfinite(params.flat).all():
+            raise TrainingDivergedError(
+                f"training diverged at epoch {epoch + 1} (loss {train_loss}): "
+                f"lower the learning rate (now {config.learning_rate})"
+            )
+        val_loss, val_metric = evaluate(params) if evaluate else (None, None)
+        record = EpochRecord(epoch + 1, train_loss, val_loss, val_metric, rate, time.perf_counter() - started)
+        history.records.append(record)
+        if val_loss is not None:
+            if val_loss < best_loss - config.min_delta:
+                best_loss, best_flat, stale = val_loss, params.flat.copy(), 0
+                history.best_epoch = epoch + 1
+            else:
+                stale += 1
+        if callback is not None and callback(record):
+            history.stop_reason = "callback"
+            break
+        if stale >= config.patience:
+            history.stop_reason = "early_stopping"
+            break
+    if best_flat is not None:
+        params.flat[...] = best_flat
+    return history
