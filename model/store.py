@@ -25,7 +25,7 @@ API
 - ``active_version() -> str | None``, ``active() -> VersionInfo | None``
 - ``pointer_signature() -> tuple[int, int] | None``: poll it per request, reload on change
 - ``activate(version, validate=None) -> VersionInfo`` (rollback), ``prune() -> list[str]``
-- ``ensure_writable() -> None``
+- ``ensure_writable() -> None``; and ``is_version_id(text) -> bool``
 
 Errors: ``StoreError`` and its subclasses ``UnknownVersionError`` (a ``LookupError``),
 ``InvalidVersionError`` (a malformed id; an ``UnknownVersionError`` and a ``ValueError``),
@@ -242,7 +242,7 @@ class ModelStore:
         """Return the active id, or ``None`` if there is no pointer or it names no version."""
         try:
             version = self._pointer.read_text(encoding="ascii").strip()
-        except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UnicodeDecodeError):
             return None
         if not is_version_id(version):
             return None
@@ -307,7 +307,9 @@ class ModelStore:
             probe.unlink(missing_ok=True)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            raise StoreNotWritableError(f"model store root {self.root} is not writable: {reason}") from exc
+            raise StoreNotWritableError(
+                f"model store root {self.root} is not writable: {reason}"
+            ) from exc
 
     def publish(
         self,
@@ -332,6 +334,15 @@ class ModelStore:
         -------
         VersionInfo
             The new version.
+
+        Raises
+        ------
+        ValueError
+            If the metadata is not JSON-serializable or uses a reserved key.
+        StoreNotWritableError, StoreLockTimeoutError
+            Before anything is written.
+        OSError
+            If the pointer switch fails; the new version then stays stored but inactive.
         """
         _serialize_metadata(metadata, _new_version_id(None))  # reject bad metadata early
         with self._locked():
