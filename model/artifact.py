@@ -142,6 +142,8 @@ def _read_npz(raw: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
             arrays = {name: npz[name] for name in npz.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
         raise ArtifactError(f"not a valid model file (npz without pickle): {error}") from None
+    if not all(isinstance(array, np.ndarray) for array in arrays.values()):
+        raise ArtifactError("not a valid model file: it holds entries that are not arrays")
     if "header" not in arrays:
         raise ArtifactError("model file has no header")
     try:

@@ -307,9 +307,7 @@ class ModelStore:
             probe.unlink(missing_ok=True)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            raise StoreNotWritableError(
-                f"model store root {self.root} is not writable: {reason}"
-            ) from exc
+            raise StoreNotWritableError(f"model store root {self.root} is not writable: {reason}") from exc
 
     def publish(
         self,

@@ -21,6 +21,10 @@ from .optimizers import OPTIMIZERS, make_optimizer
 from .schedules import SCHEDULES
 
 
+MAX_PARAMETER = 1e8
+"""A parameter this large (on standardized inputs) means training has diverged."""
+
+
 class TrainingDivergedError(ModelError):
     """The loss became NaN or infinite: the learning rate is too high for this data."""
 
@@ -141,12 +145,14 @@ def train(
         np.take(x, order, axis=0, out=x_epoch)  # contiguous shuffled copy: batches are slices
         np.take(y, order, axis=0, out=y_epoch)
         total = 0.0
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            total += backprop.loss_and_gradient(x_epoch[start:stop], y_epoch[start:stop]) * (stop - start)
-            optimizer.step(params.flat, backprop.grad, rate)
+        # A diverging run overflows; that is detected just below and reported as one error.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, n, batch_size):
+                stop = min(start + batch_size, n)
+                total += backprop.loss_and_gradient(x_epoch[start:stop], y_epoch[start:stop]) * (stop - start)
+                optimizer.step(params.flat, backprop.grad, rate)
         train_loss = total / n
-        if not math.isfinite(train_loss) or not np.isfinite(params.flat).all():
+        if not math.isfinite(train_loss) or not np.all(np.abs(params.flat) < MAX_PARAMETER):
             raise TrainingDivergedError(
                 f"training diverged at epoch {epoch + 1} (loss {train_loss}): "
                 f"lower the learning rate (now {config.learning_rate})"

@@ -1,0 +1,36 @@
+"""Shared fixtures: the bundled datasets and small synthetic problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="session")
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """Bundled digits: X (1797, 64) float64 in 0..16, y (1797,) int labels 0..9."""
+    rows = np.loadtxt(DATA / "digits.csv", delimiter=",", skiprows=1)
+    return rows[:, :64], rows[:, 64].astype(np.int64)
+
+
+@pytest.fixture(scope="session")
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    """Bundled iris: X (150, 4) float64, y (150,) species names as strings."""
+    features = np.loadtxt(DATA / "iris.csv", delimiter=",", skiprows=1, usecols=range(4))
+    species = np.loadtxt(DATA / "iris.csv", delimiter=",", skiprows=1, usecols=4, dtype=str)
+    return features, species
+
+
+def make_moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles, X (n, 2), y (n,) in {0, 1}."""
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    t = rng.uniform(0, np.pi, size=n)
+    upper = np.column_stack([np.cos(t[:half]), np.sin(t[:half])])
+    lower = np.column_stack([1 - np.cos(t[half:]), 0.5 - np.sin(t[half:])])
+    x = np.vstack([upper, lower]) + rng.normal(0, noise, size=(n, 2))
+    return x, np.repeat([0, 1], [half, n - half])

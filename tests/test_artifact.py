@@ -1,0 +1,154 @@
+"""Save/load round trips, and every broken file is refused with ArtifactError."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import ArtifactError, Network, load
+
+
+@pytest.fixture(scope="module")
+def trained(iris) -> Network:
+    x, y = iris
+    net = Network(hidden=(8, 4), seed=0)
+    net.fit(x, y, epochs=20, learning_rate=1e-2, val_fraction=0.2, feature_names=["sl", "sw", "pl", "pw"])
+    return net
+
+
+@pytest.fixture
+def saved(trained: Network, tmp_path: Path) -> Path:
+    path = tmp_path / "model.npz"
+    trained.save(path)
+    return path
+
+
+def rewrite(path: Path, change) -> None:
+    """Apply ``change(arrays: dict)`` to the npz at ``path`` and write it back (no checksum fix)."""
+    with np.load(path) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    change(arrays)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def edit_header(arrays: dict, edit) -> None:
+    header = json.loads(arrays["header"].tobytes())
+    edit(header)
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+
+
+def test_a_round_trip_gives_identical_predictions_and_metadata(trained: Network, saved: Path, iris) -> None:
+    x, _ = iris
+    same = load(saved)
+    np.testing.assert_array_equal(same.predict_proba(x), trained.predict_proba(x))
+    assert same.predict(x).tolist() == trained.predict(x).tolist()
+    assert same.feature_names == ("sl", "sw", "pl", "pw")
+    assert same.history.records == trained.history.records
+    assert same.describe() == trained.describe()
+    assert same.describe()["created_at"] is not None
+
+
+def test_a_regressor_round_trip_keeps_target_units(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 2))
+    net = Network(hidden=(4,), seed=0)
+    net.fit(x, 500 + 100 * x[:, 0], epochs=5)
+    net.save(tmp_path / "r.npz")
+    np.testing.assert_array_equal(load(tmp_path / "r.npz").predict(x), net.predict(x))
+
+
+def test_the_file_holds_no_pickle_and_loads_with_allow_pickle_false(saved: Path) -> None:
+    with np.load(saved, allow_pickle=False) as npz:
+        assert all(npz[name].dtype != object for name in npz.files)
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def flip_parameter(path: Path) -> None:
+    rewrite(path, lambda arrays: arrays["params"].__setitem__(0, arrays["params"][0] + 1))
+
+
+def future_version(path: Path) -> None:
+    rewrite(path, lambda arrays: edit_header(arrays, lambda h: h.update(format_version=99)))
+
+
+def tamper_header(path: Path) -> None:
+    rewrite(path, lambda arrays: edit_header(arrays, lambda h: h.update(classes=["a", "b", "c"])))
+
+
+def pickled(path: Path) -> None:
+    path.write_bytes(pickle.dumps({"params": [1, 2, 3]}))
+
+
+def object_array(path: Path) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, header=np.array([{"evil": 1}], dtype=object))
+    path.write_bytes(buffer.getvalue())
+
+
+def nan_parameter(path: Path) -> None:
+    rewrite(path, lambda arrays: arrays["params"].__setitem__(0, np.nan))
+
+
+def drop_array(path: Path) -> None:
+    rewrite(path, lambda arrays: arrays.pop("x_scale"))
+
+
+def not_a_zip(path: Path) -> None:
+    path.write_bytes(b"\x00" * 100)
+
+
+def empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def foreign_npz(path: Path) -> None:
+    with open(path, "wb") as handle:
+        np.savez(handle, weights=np.ones(3))
+
+
+def bad_zip_member(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("header.npy", b"garbage")
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (truncate, "not a valid model file"),
+        (flip_parameter, "checksum mismatch"),
+        (future_version, "unsupported model format version 99"),
+        (tamper_header, "checksum mismatch"),
+        (pickled, "not a valid model file"),
+        (object_array, "not a valid model file"),
+        (nan_parameter, "not all finite"),
+        (drop_array, "checksum mismatch"),
+        (not_a_zip, "not a valid model file"),
+        (empty, "not a valid model file"),
+        (foreign_npz, "has no header"),
+        (bad_zip_member, "not a valid model file"),
+    ],
+)
+def test_a_broken_file_never_loads(saved: Path, breakage, message: str) -> None:
+    breakage(saved)
+    with pytest.raises(ArtifactError, match=message):
+        load(saved)
+
+
+def test_a_missing_file_is_an_artifact_error(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="cannot read model file"):
+        load(tmp_path / "absent.npz")
+
+
+def test_saving_an_unfitted_network_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not trained yet"):
+        Network().save(tmp_path / "x.npz")
