@@ -20,7 +20,6 @@ from .errors import InvalidConfigError, ModelError
 from .optimizers import OPTIMIZERS, make_optimizer
 from .schedules import SCHEDULES
 
-
 MAX_PARAMETER = 1e8
 """A parameter this large (on standardized inputs) means training has diverged."""
 

@@ -286,9 +286,7 @@ def test_two_publishers_at_once_leave_a_consistent_store(store: ModelStore) -> N
         expected = f"{info.metadata['writer']}:{info.metadata['index']}".encode()
         assert info.artifact.read_bytes() == expected
     for writer_id in range(2):
-        indexes = [
-            info.metadata["index"] for info in versions if info.metadata["writer"] == writer_id
-        ]
+        indexes = [info.metadata["index"] for info in versions if info.metadata["writer"] == writer_id]
         assert indexes == list(range(10))
     assert store.active_version() == versions[-1].version
     assert temporaries(store.root) == []
@@ -342,9 +340,7 @@ def test_prune_without_a_retention_setting_removes_nothing(store: ModelStore) ->
 
 
 @pytest.mark.parametrize("retention", [0, -1, 1.5, True, "2"])
-def test_a_retention_that_is_not_a_positive_integer_is_refused(
-    tmp_path: Path, retention: object
-) -> None:
+def test_a_retention_that_is_not_a_positive_integer_is_refused(tmp_path: Path, retention: object) -> None:
     with pytest.raises(ValueError, match="retention must be"):
         ModelStore(tmp_path, retention=retention)  # type: ignore[arg-type]
 
@@ -366,9 +362,7 @@ def test_a_retention_that_is_not_a_positive_integer_is_refused(
         None,
     ],
 )
-def test_a_malformed_version_id_is_refused_by_get_and_activate(
-    store: ModelStore, version: str
-) -> None:
+def test_a_malformed_version_id_is_refused_by_get_and_activate(store: ModelStore, version: str) -> None:
     store.publish(writer(b"x"), {})
     active = store.active_version()
 
