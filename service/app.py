@@ -1,0 +1,45 @@
+"""The application factory: ``create_app(settings=None) -> Flask``.
+
+gunicorn runs ``service:create_app()``. The factory builds the settings, the model store
+and model holder, the metrics, the blueprints and the error handlers; nothing happens at
+import time.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from model.store import ModelStore
+
+from .errors import register_error_handlers
+from .model_holder import ModelHolder
+from .routes import health, models, predict
+from .routes.docs import register_docs
+from .settings import Settings
+from .state import ServiceState
+from .telemetry import Metrics, install_request_hooks
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    metrics = Metrics.create(str(settings.metrics_dir) if settings.metrics_dir else None)
+    store = ModelStore(settings.model_dir)
+    holder = ModelHolder(
+        store,
+        settings.reload_interval_s,
+        on_reload=lambda version: metrics.reloads.inc(),
+        on_failure=metrics.reload_failures.inc,
+    )
+    app.extensions["mlp"] = ServiceState(settings, store, holder, metrics)
+    register_error_handlers(app)
+    install_request_hooks(app, metrics)
+    for blueprint in (predict.blueprint, models.blueprint, health.blueprint):
+        app.register_blueprint(blueprint)
+    register_docs(app)
+    holder.current()  # load the active model now, so the first request is not the slow one
+    app.logger.info("service ready in process %s", os.getpid())
+    return app

@@ -1,0 +1,107 @@
+"""The service's one error type and the handlers that turn every failure into one JSON shape.
+
+Body: ``{"error": "<one-line message>", "code": "<machine code>", "detail": [{"loc", "msg"}]}``
+(``error`` as a string is what standard inference clients read). Werkzeug's HTTP errors (404,
+405, 413, 415...) get the same shape instead of HTML; anything unexpected becomes a generic
+500 whose traceback goes to the log only. Input values are never echoed back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from .schemas import ErrorBody, ErrorDetail
+
+_LOG = logging.getLogger("service.errors")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    411: "length_required",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """A client-facing failure: HTTP status, machine code, one-line message, locations."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        detail: list[ErrorDetail] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code or _HTTP_CODES.get(status, "error")
+        self.detail = detail or []
+        self.headers = headers or {}
+
+
+def error_response(error: ApiError) -> Response:
+    body = ErrorBody(error=error.message, code=error.code, detail=error.detail)
+    response = Response(body.model_dump_json(), status=error.status, mimetype="application/json")
+    response.headers.update(error.headers)
+    return response
+
+
+def error_items(error: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's error list without input values, URLs or context (safe to send back)."""
+    return error.errors(include_url=False, include_input=False, include_context=False)
+
+
+def validation_error(
+    error: ValidationError | list[dict[str, Any]], prefix: tuple[str | int, ...] = ()
+) -> ApiError:
+    """422 from a pydantic error (or its items), with locations and messages, never input values.
+
+    Invalid JSON becomes 400.
+    """
+    items = error_items(error) if isinstance(error, ValidationError) else error
+    detail = [ErrorDetail(loc=[*prefix, *item["loc"]], msg=item["msg"], type=item["type"]) for item in items]
+    if any(item.type == "json_invalid" for item in detail):
+        return ApiError(400, "request body is not valid JSON", "invalid_json", detail)
+    first = detail[0]
+    where = ".".join(str(part) for part in first.loc) or "body"
+    more = f" (and {len(detail) - 1} more)" if len(detail) > 1 else ""
+    return ApiError(422, f"{where}: {first.msg}{more}", "validation_error", detail)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApiError, error_response)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        headers: dict[str, Any] = {}
+        valid_methods = getattr(error, "valid_methods", None)
+        if status == 405 and valid_methods:
+            headers["Allow"] = ", ".join(sorted(valid_methods))
+        message = {
+            404: "no such endpoint",
+            405: "method not allowed on this endpoint",
+            413: "request body is larger than the configured limit",
+        }.get(status, error.description or error.name)
+        return error_response(ApiError(status, message, headers=headers))
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> Response:
+        _LOG.exception("unhandled error")
+        return error_response(ApiError(500, "internal server error; see the server log"))

@@ -1,0 +1,75 @@
+"""gunicorn configuration: ``gunicorn -c service/gunicorn.conf.py 'service:create_app()'``.
+
+Settings come from the same ``MLP_*`` variables as the app (``Settings``); ``--bind`` and
+other command-line flags override this file. Measured on 2 cores (see README): sync workers,
+one per core, gave the best tail latency; BLAS is pinned to one thread per worker because
+multi-threaded OpenBLAS collapses when workers oversubscribe the cores.
+"""
+
+import os
+import shutil
+import tempfile
+
+# Before numpy is imported anywhere (the app is preloaded below): one BLAS thread per worker.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from service.settings import Settings  # noqa: E402  (after the BLAS pinning above)
+
+_settings = Settings()
+
+bind = _settings.bind
+workers = _settings.worker_count()
+worker_class = "sync"
+timeout = _settings.timeout_s
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then (bounds slow leaks); jitter staggers the restarts. With the app
+# preloaded a recycle is a fork, not a 250 ms re-import.
+max_requests = 5000
+max_requests_jitter = 500
+preload_app = True
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+control_socket_disable = True  # gunicorn >= 25 would open a socket under $HOME otherwise
+accesslog = None  # the app writes one JSON line per request instead
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}
+    },
+    "loggers": {
+        "service": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
+        "model": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
+        "gunicorn.error": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
+    },
+}
+
+# Prometheus multiprocess mode: every worker writes its samples under one directory, which
+# must exist (and be empty) before the workers import prometheus-client.
+_metrics_dir = (
+    str(_settings.metrics_dir) if _settings.metrics_dir else tempfile.mkdtemp(prefix="mlp-metrics-")
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+os.environ["MLP_METRICS_DIR"] = _metrics_dir
+
+
+def on_starting(server) -> None:
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    os.makedirs(_metrics_dir, exist_ok=True)
+
+
+def when_ready(server) -> None:
+    # The preloaded app set its gauges in the master; workers write their own.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(os.getpid(), _metrics_dir)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, _metrics_dir)

@@ -1,0 +1,161 @@
+"""The OpenAPI 3.1 document, generated from the pydantic models of ``schemas``.
+
+The operations table below says which model each endpoint takes and returns; every schema
+under ``components`` comes from pydantic (JSON Schema 2020-12, which OpenAPI 3.1 uses).
+Examples are built from the active model, so the interactive page's payloads are valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from . import schemas
+from .model_holder import Snapshot
+
+REF = "#/components/schemas/{model}"
+JSON_ERRORS = {
+    400: "The body is not valid JSON.",
+    413: "The body is larger than the configured limit.",
+    422: "The body does not match the schema (see detail[].loc).",
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    summary: str
+    tag: str
+    responses: dict[int, tuple[type[BaseModel] | None, str]]
+    request: type[BaseModel] | None = None
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    security: bool = False
+
+
+def _version_parameter(name: str = "version") -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _errors(*codes: int) -> dict[int, tuple[type[BaseModel], str]]:
+    text = {**JSON_ERRORS, 404: "Not found.", 409: "Conflict.", 503: "No valid model is loaded."}
+    return {code: (schemas.ErrorBody, text[code]) for code in codes}
+
+
+OPERATIONS: list[Operation] = [
+    Operation(
+        "/predict", "post", "Predict with the active model", "prediction",
+        {200: (schemas.PredictResponse, "Predictions."), **_errors(400, 413, 422, 503)},
+        request=schemas.PredictRequest,
+    ),
+    Operation("/model", "get", "The active model's card", "models",
+              {200: (schemas.ModelCard, "The card."), **_errors(503)}),
+    Operation("/models", "get", "List stored versions", "models",
+              {200: (schemas.VersionList, "Versions, oldest first.")}),
+    Operation("/models/{version}", "get", "One stored version's card", "models",
+              {200: (schemas.ModelCard, "The card."), **_errors(404, 409)},
+              parameters=[_version_parameter()]),
+    Operation("/health", "get", "Liveness: the process answers", "health",
+              {200: (schemas.Health, "Alive.")}),
+    Operation("/ready", "get", "Readiness: a valid model is loaded", "health",
+              {200: (schemas.Readiness, "Ready."), 503: (schemas.Readiness, "Not ready, with the reason.")}),
+]  # fmt: skip
+
+
+def register(operation: Operation) -> None:
+    """Add an operation (used by the blueprints of later features)."""
+    OPERATIONS.append(operation)
+
+
+def example_row(snapshot: Snapshot) -> list[float]:
+    """A valid row for the model: the middle of each feature's training range."""
+    return [round(float(v), 6) for v in (snapshot.feature_min + snapshot.feature_max) / 2]
+
+
+def _request_examples(snapshot: Snapshot | None) -> dict[str, Any]:
+    if snapshot is None:
+        return {}
+    row = example_row(snapshot)
+    named = dict(zip(snapshot.net.feature_names, row, strict=True))
+    return {
+        "examples": {
+            "rows": {"summary": "Rows as lists", "value": {"instances": [row]}},
+            "named": {
+                "summary": "Rows as objects, with probabilities",
+                "value": {"instances": [named], "return_probabilities": True},
+            },
+        }
+    }
+
+
+def build_document(snapshot: Snapshot | None, version: str, extra_examples: dict | None = None) -> dict:
+    """The whole OpenAPI 3.1 document for this service."""
+    models: set[type[BaseModel]] = {schemas.ErrorBody}
+    for op in OPERATIONS:
+        models |= {model for model, _ in op.responses.values() if model is not None}
+        if op.request is not None:
+            models.add(op.request)
+    ordered = sorted(models, key=lambda model: model.__name__)
+    _, definitions = models_json_schema(
+        [(model, "serialization") for model in ordered if model is not None], ref_template=REF
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "tags": [op.tag],
+            "operationId": _operation_id(op),
+            "responses": {
+                str(code): _response(model, text) for code, (model, text) in sorted(op.responses.items())
+            },
+        }
+        if op.parameters:
+            entry["parameters"] = op.parameters
+        if op.request is not None:
+            examples = (extra_examples or {}).get(op.path) or (
+                _request_examples(snapshot) if op.path == "/predict" else {}
+            )
+            entry["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": REF.format(model=op.request.__name__)},
+                        **examples,
+                    }
+                },
+            }
+        if op.security:
+            entry["security"] = [{"bearer": []}]
+        paths.setdefault(op.path, {})[op.method] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "mlp-service",
+            "version": version,
+            "description": "Predictions from a from-scratch NumPy neural network. Errors share one "
+            "shape: {error, code, detail[{loc, msg}]}.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _response(model: type[BaseModel] | None, text: str) -> dict[str, Any]:
+    if model is None:
+        return {"description": text}
+    return {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}},
+    }
+
+
+def _operation_id(op: Operation) -> str:
+    """e.g. ``get_models_version`` for GET /models/{version}."""
+    words = op.path.strip("/").replace("{", "").replace("}", "").replace("/", "_")
+    return f"{op.method}_{words}"

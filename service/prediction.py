@@ -1,0 +1,132 @@
+"""Prediction without HTTP: request bytes -> validated matrix -> response model.
+
+``/predict`` (and any other front door) calls these; they raise ``ApiError`` with the
+offending instance index and field in ``loc``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import ValidationError
+
+from .errors import ApiError, error_items, validation_error
+from .model_holder import Snapshot
+from .schemas import LIST_FORM, OBJECT_FORM, ErrorDetail, OutOfRange, PredictRequest, PredictResponse
+
+
+def parse_predict_request(body: bytes) -> PredictRequest:
+    """Validate the raw body (any Content-Type) in one pass; 400 bad JSON, 422 bad schema."""
+    try:
+        return PredictRequest.model_validate_json(body)
+    except ValidationError as error:
+        raise validation_error(_one_instance_form(error)) from None
+
+
+def _one_instance_form(error: ValidationError) -> list[dict]:
+    """Keep the errors of the instance form the client meant, without pydantic's union tags.
+
+    Instances are lists or objects; pydantic reports why each form failed. The form whose
+    errors reach further into the request (a later instance, then a deeper field) is the
+    one the client used; ties go to the list form.
+    """
+    items = error_items(error)
+    by_form: dict[str, list[dict]] = {LIST_FORM: [], OBJECT_FORM: []}
+    other = []
+    for item in items:
+        loc = item["loc"]
+        if len(loc) >= 2 and loc[0] == "instances" and loc[1] in by_form:
+            by_form[loc[1]].append({**item, "loc": ("instances", *loc[2:])})
+        else:
+            other.append(item)
+
+    def reach(form: str) -> tuple[int, int]:
+        locs = [item["loc"] for item in by_form[form]] or [()]
+        return max((loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1, len(loc)) for loc in locs)
+
+    chosen = max((LIST_FORM, OBJECT_FORM), key=lambda form: (reach(form), form == LIST_FORM))
+    return [*other, *by_form[chosen]]
+
+
+def to_matrix(request: PredictRequest, snapshot: Snapshot, max_rows: int) -> np.ndarray:
+    """Instances as a float64 matrix (n_rows, n_features) in the model's feature order."""
+    instances = request.instances
+    if len(instances) > max_rows:
+        raise ApiError(
+            422,
+            f"instances: at most {max_rows} rows per request, got {len(instances)}",
+            detail=[ErrorDetail(loc=["instances"], msg=f"at most {max_rows} rows", type="too_long")],
+        )
+    n_features = len(snapshot.feature_index)
+    if isinstance(instances[0], dict):
+        return _named_rows(instances, snapshot.feature_index)
+    problems = [
+        ErrorDetail(
+            loc=["instances", i], msg=f"expected {n_features} features, got {len(row)}", type="length"
+        )
+        for i, row in enumerate(instances)
+        if len(row) != n_features
+    ]
+    _raise_if(problems)
+    return np.array(instances, dtype=np.float64)
+
+
+def _named_rows(instances: list[dict[str, float]], feature_index: dict[str, int]) -> np.ndarray:
+    names = list(feature_index)
+    problems = []
+    for i, row in enumerate(instances):
+        if row.keys() != feature_index.keys():
+            problems += [
+                ErrorDetail(loc=["instances", i, name], msg="missing feature", type="missing")
+                for name in names
+                if name not in row
+            ]
+            problems += [
+                ErrorDetail(loc=["instances", i, str(key)], msg="unknown feature", type="unknown_feature")
+                for key in row
+                if key not in feature_index
+            ]
+            if len(problems) >= 20:
+                break
+    _raise_if(problems)
+    return np.array([[row[name] for name in names] for row in instances], dtype=np.float64)
+
+
+def _raise_if(problems: list[ErrorDetail]) -> None:
+    if problems:
+        first = problems[0]
+        where = ".".join(str(part) for part in first.loc)
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ApiError(422, f"{where}: {first.msg}{more}", "validation_error", problems)
+
+
+def out_of_range(x: np.ndarray, snapshot: Snapshot) -> list[OutOfRange]:
+    """Rows with a feature outside [min, max] seen in training, and which features."""
+    outside = (x < snapshot.feature_min) | (x > snapshot.feature_max)  # (n_rows, n_features)
+    rows = np.flatnonzero(outside.any(axis=1))
+    names = snapshot.net.feature_names
+    return [OutOfRange(row=int(r), features=[names[j] for j in np.flatnonzero(outside[r])]) for r in rows]
+
+
+def predict(snapshot: Snapshot, x: np.ndarray, return_probabilities: bool) -> PredictResponse:
+    """Predictions for ``x`` (n_rows, n_features) with the snapshot's model."""
+    net = snapshot.net
+    classes = None
+    probabilities = None
+    if net.task == "classification":
+        proba = net.predict_proba(x)
+        classes = snapshot.card["classes"]
+        if net.multilabel:
+            predictions = (proba >= 0.5).astype(int).tolist()
+        else:
+            predictions = [classes[i] for i in proba.argmax(axis=1)]
+        if return_probabilities:
+            probabilities = proba.astype(np.float64).tolist()
+    else:
+        predictions = net.predict(x).astype(np.float64).tolist()
+    return PredictResponse.model_construct(
+        model_version=snapshot.version,
+        predictions=predictions,
+        probabilities=probabilities,
+        classes=classes,
+        out_of_range=out_of_range(x, snapshot),
+    )

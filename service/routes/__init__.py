@@ -1,0 +1,1 @@
+"""The service's blueprints: thin views over the Flask-free functions of the service."""

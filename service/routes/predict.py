@@ -1,0 +1,23 @@
+"""POST /predict."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from ..prediction import parse_predict_request, predict, to_matrix
+from ..state import current_snapshot, json_response, read_body, service
+
+blueprint = Blueprint("predict", __name__)
+
+
+@blueprint.post("/predict")
+def predict_view() -> Response:
+    body = parse_predict_request(read_body())
+    snapshot = current_snapshot()
+    x = to_matrix(body, snapshot, service().settings.max_rows)
+    result = predict(snapshot, x, body.return_probabilities)
+    metrics = service().metrics
+    metrics.rows.inc(len(x))
+    if result.out_of_range:
+        metrics.out_of_range_rows.inc(len(result.out_of_range))
+    return json_response(result, headers={"X-Model-Version": snapshot.version})

@@ -1,0 +1,39 @@
+"""The service's one settings object, read from ``MLP_*`` environment variables.
+
+Nothing else in the service reads ``os.environ``: build ``Settings()`` once (``create_app``
+does) and pass it along. Every field is documented in the README's settings table.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MLP_", extra="ignore", frozen=True)
+
+    model_dir: Path = Field(Path("models"), description="The model store directory.")
+    model_name: str = Field("mlp", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Name in the V2 protocol.")
+    max_rows: int = Field(10_000, ge=1, description="Most instances in one prediction request.")
+    max_body_bytes: int = Field(16 * MIB, ge=1024, description="Largest request body, in bytes.")
+    reload_interval_s: float = Field(
+        0.5, ge=0, le=2, description="How often a worker checks the store's active pointer."
+    )
+    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    bind: str = Field("127.0.0.1:8000", description="gunicorn's listen address (--bind overrides).")
+    workers: int = Field(0, ge=0, le=64, description="gunicorn workers; 0 means one per CPU.")
+    timeout_s: int = Field(30, ge=1, description="gunicorn worker timeout, seconds.")
+    metrics_dir: Path | None = Field(
+        None, description="prometheus-client multiprocess directory (set by the gunicorn config)."
+    )
+    api_token: SecretStr | None = Field(None, description="Bearer token of the training endpoints.")
+    api_token_file: Path | None = Field(None, description="File holding the token (wins over api_token).")
+
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1

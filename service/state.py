@@ -1,0 +1,58 @@
+"""What one app instance holds, and the small helpers views share to reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Response, current_app, request
+from pydantic import BaseModel
+
+from model.store import ModelStore
+
+from .errors import ApiError
+from .model_holder import ModelHolder, Snapshot
+from .settings import Settings
+from .telemetry import Metrics
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    settings: Settings
+    store: ModelStore
+    holder: ModelHolder
+    metrics: Metrics
+
+
+def service() -> ServiceState:
+    return current_app.extensions["mlp"]
+
+
+def current_snapshot() -> Snapshot:
+    """The model snapshot for this request, or 503 when no valid model is loaded."""
+    state = service()
+    snapshot = state.holder.current()
+    if snapshot is None:
+        reason = state.holder.last_error or f"no model has been published to {state.settings.model_dir}"
+        raise ApiError(503, f"no model is loaded: {reason}", "no_model")
+    return snapshot
+
+
+def read_body() -> bytes:
+    """The raw request body, whatever its Content-Type.
+
+    Bodies with a Content-Length over the limit are refused by Werkzeug (413) before they are
+    read. A chunked body has no length up front: Werkzeug stops reading at the limit, so a
+    body that reaches the limit is treated as too large rather than parsed truncated.
+    """
+    limit = service().settings.max_body_bytes
+    body = request.get_data(cache=True)
+    if request.content_length is None and len(body) >= limit:
+        raise ApiError(413, "request body is larger than the configured limit")
+    return body
+
+
+def json_response(body: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    response = Response(body.model_dump_json(), status=status, mimetype="application/json")
+    if headers:
+        response.headers.update(headers)
+    return response

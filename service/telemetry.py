@@ -1,0 +1,138 @@
+"""Observability: Prometheus metrics and one structured JSON log line per request.
+
+Under gunicorn, ``PROMETHEUS_MULTIPROC_DIR`` (set by ``gunicorn.conf.py`` before any worker
+imports prometheus-client) puts every worker's samples in shared files, and ``/metrics``
+aggregates them with a fresh ``MultiProcessCollector``: the figures are the service's, not
+one worker's. Without it (tests, ``flask run``) each app has its own registry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+_ACCESS_LOG = logging.getLogger("service.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry
+    multiprocess_dir: str | None
+    requests: Counter
+    latency: Histogram
+    rows: Counter
+    out_of_range_rows: Counter
+    model_info: Gauge
+    reloads: Counter
+    reload_failures: Counter
+    _serving: tuple[int, str] | None = None
+
+    @classmethod
+    def create(cls, multiprocess_dir: str | None) -> Metrics:
+        registry = CollectorRegistry(auto_describe=True)
+        return cls(
+            registry=registry,
+            multiprocess_dir=multiprocess_dir,
+            requests=Counter(
+                "mlp_http_requests", "HTTP requests.", ["endpoint", "method", "status"], registry=registry
+            ),
+            latency=Histogram(
+                "mlp_http_request_duration_seconds",
+                "Request latency.",
+                ["endpoint"],
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            ),
+            rows=Counter("mlp_predicted_rows", "Rows predicted.", registry=registry),
+            out_of_range_rows=Counter(
+                "mlp_out_of_range_rows", "Predicted rows outside the training range.", registry=registry
+            ),
+            model_info=Gauge(
+                "mlp_model_info",
+                "1 for the model version being served.",
+                ["version"],
+                multiprocess_mode="livemax",
+                registry=registry,
+            ),
+            reloads=Counter("mlp_model_reloads", "Model versions loaded.", registry=registry),
+            reload_failures=Counter(
+                "mlp_model_reload_failures", "Model versions refused at load.", registry=registry
+            ),
+        )
+
+    def note_serving(self, version: str) -> None:
+        """Mark ``version`` as served by this process (cheap when nothing changed).
+
+        Keyed by pid as well: a worker forked from a preloaded master must write its own
+        gauge, since the master's is cleared when the workers start.
+        """
+        key = (os.getpid(), version)
+        if key == self._serving:
+            return
+        if self._serving is not None and self._serving[0] == key[0]:
+            self.model_info.labels(version=self._serving[1]).set(0)
+        self.model_info.labels(version=version).set(1)
+        self._serving = key
+
+    def exposition(self) -> Response:
+        if self.multiprocess_dir:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
+        else:
+            registry = self.registry
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def install_request_hooks(app: Flask, metrics: Metrics) -> None:
+    """Request id (honours a sane incoming ``X-Request-ID``), timing, metrics, JSON log line."""
+
+    @app.before_request
+    def start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        duration = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+        metrics.latency.labels(endpoint).observe(duration)
+        served = response.headers.get("X-Model-Version")
+        if served:
+            metrics.note_serving(served)
+        request_id = g.get("request_id", "")
+        response.headers["X-Request-ID"] = request_id
+        if _ACCESS_LOG.isEnabledFor(logging.INFO):
+            _ACCESS_LOG.info(
+                json.dumps(
+                    {
+                        "event": "request",
+                        "request_id": request_id,
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round(duration * 1000, 3),
+                        "model_version": served,
+                    }
+                )
+            )
+        return response
