@@ -13,6 +13,9 @@ import numpy as np
 
 from .errors import InvalidInputError
 
+MAX_STANDARDIZED = 1e6
+"""Bound of standardized features: a million standard deviations is already far outside."""
+
 MAX_AUTO_CLASSES = 20
 """Integer-valued targets with at most this many distinct values are taken as class labels."""
 
@@ -30,8 +33,15 @@ class Scaler:
         return cls(x.mean(axis=0), np.where(std > 0, std, 1.0))
 
     def transform(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
-        """(n, n_columns) -> standardized, C-contiguous, in ``dtype``."""
-        return np.ascontiguousarray((x - self.mean) / self.scale, dtype=dtype)
+        """(n, n_columns) -> standardized, C-contiguous, in ``dtype``.
+
+        Standardized values are clipped to +-``MAX_STANDARDIZED``: a finite but absurd input
+        (1e308) then gives a finite, saturated prediction instead of inf/NaN.
+        """
+        with np.errstate(over="ignore"):
+            z = (x - self.mean) / self.scale
+        np.clip(z, -MAX_STANDARDIZED, MAX_STANDARDIZED, out=z)
+        return np.ascontiguousarray(z, dtype=dtype)
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         return np.asarray(z, np.float64) * self.scale + self.mean

@@ -2,7 +2,8 @@
 
 The operations table below says which model each endpoint takes and returns; every schema
 under ``components`` comes from pydantic (JSON Schema 2020-12, which OpenAPI 3.1 uses).
-Examples are built from the active model, so the interactive page's payloads are valid.
+Examples and the shape of ``instances`` (feature count, names, row limit) follow the
+active model, so the interactive page's payloads are valid and fuzzers stay in bounds.
 """
 
 from __future__ import annotations
@@ -91,7 +92,24 @@ def _request_examples(snapshot: Snapshot | None) -> dict[str, Any]:
     }
 
 
-def build_document(snapshot: Snapshot | None, version: str, extra_examples: dict | None = None) -> dict:
+def _specialize_instances(schema: dict[str, Any], snapshot: Snapshot, max_rows: int) -> None:
+    """Narrow the generic ``instances`` schema to the active model's features and limits."""
+    names = list(snapshot.net.feature_names)
+    list_form, object_form = schema["properties"]["instances"]["anyOf"]
+    list_form["items"] |= {"minItems": len(names), "maxItems": len(names)}
+    object_form["items"] = {
+        "type": "object",
+        "properties": {name: {"type": "number"} for name in names},
+        "required": names,
+        "additionalProperties": False,
+    }
+    for form in (list_form, object_form):
+        form["maxItems"] = max_rows
+
+
+def build_document(
+    snapshot: Snapshot | None, version: str, max_rows: int, extra_examples: dict | None = None
+) -> dict:
     """The whole OpenAPI 3.1 document for this service."""
     models: set[type[BaseModel]] = {schemas.ErrorBody}
     for op in OPERATIONS:
@@ -102,6 +120,9 @@ def build_document(snapshot: Snapshot | None, version: str, extra_examples: dict
     _, definitions = models_json_schema(
         [(model, "serialization") for model in ordered if model is not None], ref_template=REF
     )
+    components = definitions.get("$defs", {})
+    if snapshot is not None:
+        _specialize_instances(components["PredictRequest"], snapshot, max_rows)
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         entry: dict[str, Any] = {
@@ -140,7 +161,7 @@ def build_document(snapshot: Snapshot | None, version: str, extra_examples: dict
         },
         "paths": paths,
         "components": {
-            "schemas": definitions.get("$defs", {}),
+            "schemas": components,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

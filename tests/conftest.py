@@ -34,3 +34,46 @@ def make_moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]
     lower = np.column_stack([1 - np.cos(t[half:]), 0.5 - np.sin(t[half:])])
     x = np.vstack([upper, lower]) + rng.normal(0, noise, size=(n, 2))
     return x, np.repeat([0, 1], [half, n - half])
+
+
+IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+
+
+@pytest.fixture(scope="session")
+def iris_net(iris):
+    """A small trained iris classifier (string labels, named features), shared read-only."""
+    from model import Network
+
+    x, y = iris
+    net = Network(hidden=(8,), seed=0)
+    net.fit(x, y, epochs=60, learning_rate=1e-2, val_fraction=0.2, feature_names=IRIS_FEATURES)
+    return net
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path, iris_net) -> Path:
+    """A model store holding one active version: the iris classifier."""
+    from model.store import ModelStore
+
+    root = tmp_path / "store"
+    ModelStore(root).publish(iris_net.save, {"task": iris_net.task, "metrics": {"accuracy": 0.9}})
+    return root
+
+
+@pytest.fixture
+def settings(store_dir: Path):
+    from service import Settings
+
+    return Settings(model_dir=store_dir, reload_interval_s=0)
+
+
+@pytest.fixture
+def app(settings):
+    from service import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -16,7 +16,8 @@ API_VERSION = "0.1.0"
 
 @blueprint.get("/openapi.json")
 def openapi_document() -> Response:
-    document = build_document(service().holder.current(), API_VERSION)
+    state = service()
+    document = build_document(state.holder.current(), API_VERSION, state.settings.max_rows)
     return Response(json.dumps(document), mimetype="application/json")
 
 
