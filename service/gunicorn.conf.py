@@ -14,7 +14,16 @@ import tempfile
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from service.settings import Settings  # noqa: E402  (after the BLAS pinning above)
+# Prometheus multiprocess mode: every worker writes its samples under one directory, which
+# must be set (and emptied) before anything imports prometheus-client, hence before Settings
+# (importing the service package imports it). This is the one place that reads MLP_METRICS_DIR
+# directly; the app reads it back through Settings.
+_metrics_dir = os.environ.get("MLP_METRICS_DIR") or tempfile.mkdtemp(prefix="mlp-metrics-")
+shutil.rmtree(_metrics_dir, ignore_errors=True)
+os.makedirs(_metrics_dir, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["MLP_METRICS_DIR"] = _metrics_dir
+
+from service.settings import Settings  # noqa: E402  (after the environment set-up above)
 
 _settings = Settings()
 
@@ -41,25 +50,13 @@ logconfig_dict = {
     "handlers": {
         "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}
     },
+    "root": {"handlers": ["stdout"], "level": _settings.log_level},
     "loggers": {
         "service": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
         "model": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
         "gunicorn.error": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
     },
 }
-
-# Prometheus multiprocess mode: every worker writes its samples under one directory, which
-# must exist (and be empty) before the workers import prometheus-client.
-_metrics_dir = (
-    str(_settings.metrics_dir) if _settings.metrics_dir else tempfile.mkdtemp(prefix="mlp-metrics-")
-)
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
-os.environ["MLP_METRICS_DIR"] = _metrics_dir
-
-
-def on_starting(server) -> None:
-    shutil.rmtree(_metrics_dir, ignore_errors=True)
-    os.makedirs(_metrics_dir, exist_ok=True)
 
 
 def when_ready(server) -> None:

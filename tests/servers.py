@@ -1,0 +1,91 @@
+"""Start and stop real gunicorn servers for tests, on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "service/gunicorn.conf.py", "service:create_app()"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    def request(self, method: str, path: str, body: object = None, headers: dict | None = None):
+        """One request on a new connection: (status, headers, parsed JSON or text)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+            connection.request(method, path, body=data, headers=headers or {})
+            response = connection.getresponse()
+            raw = response.read()
+            kind = response.getheader("Content-Type", "")
+            payload = json.loads(raw) if kind.startswith("application/json") else raw.decode()
+            return response.status, dict(response.getheaders()), payload
+        finally:
+            connection.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+@contextmanager
+def gunicorn(
+    env: dict[str, str], log_path: Path, workers: int = 2, wait_ready: bool = True
+) -> Iterator[Server]:
+    """Run ``gunicorn -c service/gunicorn.conf.py 'service:create_app()'`` as the README does."""
+    port = free_port()
+    full_env = {**os.environ, "MLP_WORKERS": str(workers), **env}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [*GUNICORN, "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(port, process, log_path)
+    try:
+        _wait(server, "/ready" if wait_ready else "/health")
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait(server: Server, path: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited early:\n{server.log()}")
+        try:
+            if server.request("GET", path)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn not answering {path} after {timeout} s:\n{server.log()}")

@@ -1,0 +1,92 @@
+"""The real thing: gunicorn with 2 workers on 127.0.0.1, real HTTP, hot swaps seen by every worker."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from conftest import IRIS_FEATURES
+from servers import gunicorn
+
+from model import Network
+from model.store import ModelStore
+
+ROW = [5.1, 3.5, 1.4, 0.2]
+
+
+@pytest.fixture
+def env(store_dir: Path, tmp_path: Path) -> dict[str, str]:
+    return {"MLP_MODEL_DIR": str(store_dir), "MLP_METRICS_DIR": str(tmp_path / "metrics")}
+
+
+def served_by_pid(log: str, version: str) -> set[str]:
+    """Worker pids whose request log lines name ``version``."""
+    pids = set()
+    for line in log.splitlines():
+        match = re.search(r"\[(\d+)\] service\.access: (\{.*\})$", line)
+        if match and json.loads(match.group(2))["model_version"] == version:
+            pids.add(match.group(1))
+    return pids
+
+
+def test_predictions_over_real_http_with_both_forms_and_json_errors(env, tmp_path) -> None:
+    with gunicorn(env, tmp_path / "log") as server:
+        status, headers, body = server.request("POST", "/predict", {"instances": [ROW]})
+        assert status == 200 and body["predictions"] == ["setosa"]
+        assert headers["X-Model-Version"] == body["model_version"]
+        named = {"instances": [dict(zip(IRIS_FEATURES, ROW, strict=True))]}
+        assert server.request("POST", "/predict", named)[2]["predictions"] == ["setosa"]
+        status, headers, body = server.request("POST", "/predict", b"{bad json")
+        assert (
+            status == 400 and headers["Content-Type"] == "application/json" and body["code"] == "invalid_json"
+        )
+        assert server.request("GET", "/nowhere")[0] == 404
+        assert server.request("PUT", "/predict")[2]["code"] == "method_not_allowed"
+
+
+def test_every_worker_switches_to_a_newly_activated_version_within_2_seconds(
+    env, store_dir, iris, tmp_path
+) -> None:
+    with gunicorn(env, tmp_path / "log", workers=2) as server:
+        x, y = iris
+        net = Network(hidden=(5,), seed=3)
+        net.fit(x, y, epochs=3, feature_names=IRIS_FEATURES)
+        new = ModelStore(store_dir).publish(net.save, {}).version
+        time.sleep(2.0)
+        versions = {
+            server.request("POST", "/predict", {"instances": [ROW]})[1]["X-Model-Version"] for _ in range(40)
+        }
+        assert versions == {new}
+        time.sleep(0.5)  # let the log lines reach the file
+        assert len(served_by_pid(server.log(), new)) == 2, server.log()[-3000:]
+
+
+def test_metrics_add_up_across_workers(env, tmp_path) -> None:
+    with gunicorn(env, tmp_path / "log", workers=2) as server:
+        for _ in range(30):
+            server.request("POST", "/predict", {"instances": [ROW, ROW]})
+        text = server.request("GET", "/metrics")[2]
+        assert "mlp_predicted_rows_total 60.0" in text
+        assert 'mlp_http_requests_total{endpoint="/predict",method="POST",status="200"} 30.0' in text
+
+
+def test_a_store_without_a_model_is_live_but_not_ready(tmp_path) -> None:
+    env = {"MLP_MODEL_DIR": str(tmp_path / "empty"), "MLP_METRICS_DIR": str(tmp_path / "metrics")}
+    with gunicorn(env, tmp_path / "log", workers=1, wait_ready=False) as server:
+        assert server.request("GET", "/health")[0] == 200
+        status, _, body = server.request("GET", "/ready")
+        assert status == 503 and body["ready"] is False
+        assert server.request("POST", "/predict", {"instances": [ROW]})[0] == 503
+
+
+def test_request_log_lines_are_json_with_the_request_id(env, tmp_path) -> None:
+    with gunicorn(env, tmp_path / "log", workers=1) as server:
+        server.request("POST", "/predict", {"instances": [ROW]}, headers={"X-Request-ID": "trace-42"})
+        time.sleep(0.3)
+        lines = [line for line in server.log().splitlines() if "trace-42" in line]
+        record = json.loads(lines[0].split("service.access: ", 1)[1])
+        assert record["request_id"] == "trace-42" and record["status"] == 200 and record["path"] == "/predict"
+        assert record["duration_ms"] > 0 and record["model_version"]
