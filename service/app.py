@@ -16,6 +16,7 @@ from model.store import ModelStore
 from .errors import register_error_handlers
 from .model_holder import ModelHolder
 from .routes import health, models, predict
+from .routes import v2 as v2_routes
 from .routes.docs import register_docs
 from .settings import Settings
 from .state import ServiceState
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["mlp"] = ServiceState(settings, store, holder, metrics)
     register_error_handlers(app)
     install_request_hooks(app, metrics)
-    for blueprint in (predict.blueprint, models.blueprint, health.blueprint):
+    for blueprint in (predict.blueprint, models.blueprint, health.blueprint, v2_routes.blueprint):
         app.register_blueprint(blueprint)
     register_docs(app)
     holder.current()  # load the active model now, so the first request is not the slow one
