@@ -1,0 +1,325 @@
+"""``mlp-train`` (also ``python scripts/train.py``): train a network on a CSV file and publish it.
+
+A thin command line over ``model.datasets`` and ``model.pipeline``: parse options, read the
+data, train with progress on stderr, publish to the model store, print a report.
+
+Without ``--data`` it trains on the bundled ``digits``. Progress goes to stderr (a tqdm bar
+on a terminal, one line per epoch otherwise); the report goes to stdout, as one JSON object
+with ``--json`` (the keys of ``model.pipeline``'s report plus ``version``, ``artifact``,
+``active``).
+
+Config file (``--config``, TOML or JSON): one flat table of option names, with dashes or
+underscores (``epochs = 50``, ``hidden = [128, 64]``, ``data = "x.csv"``, ``target =
+["y1", "y2"]``, ``model_dir = "models"``); the command line wins; relative paths are taken
+from the current directory.
+
+Exit codes: 0 success; 2 bad options or config file; 1 bad data, a training failure or a
+model store that cannot be written; 130 interrupted (Ctrl-C). Every failure prints one line
+``error: <message>`` on stderr and publishes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .activations import ACTIVATIONS
+from .datasets import BUNDLED, DEFAULT_DATASET, Table, load_bundled, read_csv
+from .errors import InvalidConfigError, ModelError
+from .initializers import INITIALIZERS
+from .optimizers import OPTIMIZERS
+from .pipeline import TASKS, TrainOptions, publish, published_report, resolve_task, train_model
+from .schedules import SCHEDULES
+from .store import ModelStore, StoreError
+from .training import EpochRecord
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+CLI_KEYS = ("data", "dataset", "target", "model_dir")
+"""Config-file keys that are not ``TrainOptions`` fields."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: <message> (see --help)``, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every option defaults to None so that a config file fills what the command line leaves."""
+    parser = _Parser(
+        prog="mlp-train",
+        description="Train a feed-forward network on a CSV file and publish it to the model store.",
+        epilog="Exit codes: 0 ok, 1 bad data / training failure / store not writable, "
+        "2 bad options, 130 interrupted.",
+    )
+    data = parser.add_argument_group("data")
+    source = data.add_mutually_exclusive_group()
+    source.add_argument(
+        "--data", type=Path, metavar="PATH", help="CSV file with a header row of column names"
+    )
+    source.add_argument(
+        "--dataset",
+        choices=sorted(BUNDLED),
+        help=f"a bundled dataset instead of --data (default without either: {DEFAULT_DATASET})",
+    )
+    data.add_argument(
+        "--target",
+        action="append",
+        metavar="NAME",
+        help="target column (default: the last column); repeat or comma-separate for several targets",
+    )
+    data.add_argument(
+        "--task",
+        choices=TASKS,
+        help="auto (default): text labels, or whole numbers with at most 20 distinct values, "
+        "mean classification; other numbers mean regression",
+    )
+    data.add_argument(
+        "--test-fraction",
+        type=float,
+        help=f"rows held out for the final report ({TrainOptions().test_fraction})",
+    )
+    _add_network_options(parser.add_argument_group("network and training"))
+    run = parser.add_argument_group("run")
+    run.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML or JSON file with the same keys; the command line wins",
+    )
+    run.add_argument(
+        "--model-dir", type=Path, metavar="DIR", help="model store (default: $MLP_MODEL_DIR, else models/)"
+    )
+    run.add_argument(
+        "--no-activate", action="store_true", help="publish without making it the active version"
+    )
+    run.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
+    return parser
+
+
+def _add_network_options(group: argparse._ArgumentGroup) -> None:
+    d = TrainOptions()
+
+    def add(flag: str, kind: Callable[[str], Any] | None = None, text: str = "", **extra: Any) -> None:
+        default = getattr(d, flag.lstrip("-").replace("-", "_"))
+        group.add_argument(flag, type=kind, help=f"{text} (default: {_show(default)})".strip(), **extra)
+
+    add("--hidden", str, "hidden layer widths, e.g. 128,64 ('' for a linear model)")
+    add("--activation", choices=sorted(ACTIVATIONS))
+    add("--init", choices=sorted(INITIALIZERS), text="weight initialization")
+    add("--epochs", int, "most passes over the training rows")
+    add("--batch-size", int)
+    add("--learning-rate", float)
+    add("--optimizer", choices=sorted(OPTIMIZERS))
+    add("--momentum", float, "sgd momentum")
+    group.add_argument("--nesterov", action=argparse.BooleanOptionalAction, help="Nesterov momentum (sgd)")
+    add("--l2", float, "weight decay: l2/2 * sum of squared weights")
+    add("--lr-schedule", choices=sorted(SCHEDULES))
+    add("--val-fraction", float, "rows held out of training for early stopping; 0 turns it off")
+    add("--patience", int, "epochs without validation-loss improvement before stopping")
+    add("--min-delta", float, "smallest validation-loss decrease that counts as improvement")
+    add("--seed", _seed, "seeds splits, initialization and shuffles; 'none' for a random run")
+    add("--dtype", choices=["float32", "float64"])
+
+
+def _show(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _seed(text: str) -> int | None:
+    return None if text.lower() == "none" else int(text)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """A TOML or JSON file of option names (dashes or underscores) to values."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() == ".toml":
+            values = tomllib.loads(text)
+        elif path.suffix.lower() == ".json":
+            values = json.loads(text)
+        else:
+            raise InvalidConfigError(f"config file {path}: the name must end in .toml or .json")
+    except OSError as error:
+        raise InvalidConfigError(f"config file {path}: {error.strerror or error}") from None
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InvalidConfigError(
+            f"config file {path}: not valid {path.suffix[1:].upper()}: {error}"
+        ) from None
+    if not isinstance(values, dict):
+        raise InvalidConfigError(f"config file {path}: the top level must be a table of option names")
+    return {str(key).replace("-", "_"): value for key, value in values.items()}
+
+
+def resolve_settings(args: argparse.Namespace) -> tuple[TrainOptions, dict[str, Any]]:
+    """Options and the CLI-only settings (data, dataset, target list, model_dir), config file
+    first, then the command line on top; raises ``InvalidConfigError``."""
+    merged = read_config(args.config) if args.config else {}
+    given = {key: value for key, value in vars(args).items() if value is not None}
+    for key in ("config", "no_activate", "json"):
+        given.pop(key, None)
+    if "data" in given:
+        merged.pop("dataset", None)
+    if "dataset" in given:
+        merged.pop("data", None)
+    merged.update(given)
+    if "data" in merged and "dataset" in merged:
+        raise InvalidConfigError("give either data (a CSV path) or dataset (a bundled name), not both")
+    cli = {key: merged.pop(key) for key in CLI_KEYS if key in merged}
+    for key in ("data", "dataset", "model_dir"):
+        if key in cli and not isinstance(cli[key], str | Path):
+            raise InvalidConfigError(f"{key} must be a string, got {cli[key]!r}")
+    cli["target"] = _target_list(cli.get("target"))
+    if "dataset" in cli and cli["dataset"] not in BUNDLED:
+        raise InvalidConfigError(f"dataset must be one of {sorted(BUNDLED)}, got {cli['dataset']!r}")
+    if "data" not in cli and cli["target"] is not None:
+        raise InvalidConfigError("target applies to data (a CSV file); bundled datasets name their own")
+    return TrainOptions.from_mapping(merged), cli
+
+
+def _target_list(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise InvalidConfigError(f"target must be a column name or a list of names, got {value!r}")
+    names = [name.strip() for item in items for name in item.split(",") if name.strip()]
+    if not names:
+        raise InvalidConfigError("target is empty: name at least one column")
+    return names
+
+
+def load_table(cli: dict[str, Any]) -> Table:
+    if "data" in cli:
+        return read_csv(Path(cli["data"]), cli["target"])
+    return load_bundled(cli.get("dataset", DEFAULT_DATASET))
+
+
+def progress_callback(total: int, metric: str) -> tuple[Callable[[EpochRecord], None], Callable[[], None]]:
+    """(callback, close): a tqdm bar on a terminal, else one plain line per epoch, on stderr."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="epoch", file=sys.stderr, dynamic_ncols=True)
+
+        def update(record: EpochRecord) -> None:
+            postfix = {"loss": f"{record.train_loss:.4f}"}
+            if record.val_metric is not None:
+                postfix[f"val_{metric}"] = f"{record.val_metric:.4f}"
+            bar.set_postfix(postfix, refresh=False)
+            bar.update(1)
+
+        return update, bar.close
+
+    def log(record: EpochRecord) -> None:
+        line = f"epoch {record.epoch}/{total} loss {record.train_loss:.4f}"
+        if record.val_loss is not None:
+            line += f" val_loss {record.val_loss:.4f} val_{metric} {record.val_metric:.4f}"
+        print(f"{line} {record.seconds * 1000:.1f} ms", file=sys.stderr, flush=True)
+
+    return log, lambda: None
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The human-readable end-of-run report."""
+    rows, timings = report["rows"], report["timings"]
+    classes = report["classes"]
+    kind = f"{report['task']} ({len(classes)} classes)" if classes else report["task"]
+    lines = [
+        f"dataset {report['dataset']}: target {', '.join(report['target'])} -> {kind}, "
+        f"{report['n_features']} features",
+        f"rows: {rows['train']} train, {rows['validation']} validation, {rows['test']} test",
+        f"epochs: {report['epochs_run']} of {report['options']['epochs']} ({report['stop_reason']}, "
+        f"best {report['best_epoch']}), {timings['seconds_per_epoch'] * 1000:.1f} ms/epoch",
+        f"time: load {timings['load_s']:.2f} s, fit {timings['fit_s']:.2f} s, "
+        f"total {timings['total_s']:.2f} s",
+    ]
+    names = next((list(part) for part in report["metrics"].values() if part), [])
+    lines.append("".join([f"{'metrics':<12}", *(f"{name:>12}" for name in names)]))
+    for part, values in report["metrics"].items():
+        cells = (f"{values[name]:>12.4f}" for name in names) if values else [f"{'-':>12}"] * len(names)
+        lines.append("".join([f"{part:<12}", *cells]))
+    if report["confusion_matrix"] is not None:
+        lines.append("confusion matrix (test; rows = true class, columns = predicted):")
+        lines.extend(_matrix_lines(report["confusion_matrix"], [str(label) for label in classes]))
+    state = "active" if report["active"] else "not active"
+    lines += [f"published version {report['version']} ({state})", f"artifact: {report['artifact']}"]
+    return "\n".join(lines)
+
+
+def _matrix_lines(matrix: list[list[int]], labels: list[str]) -> list[str]:
+    labels = [label[:10] for label in labels]
+    width = max(max(map(len, labels)), len(str(max(max(row) for row in matrix)))) + 1
+    lines = [" " * width + "".join(f"{label:>{width}}" for label in labels)]
+    for label, row in zip(labels, matrix, strict=True):
+        lines.append(f"{label:>{width}}" + "".join(f"{count:>{width}}" for count in row))
+    return lines
+
+
+def run(args: argparse.Namespace, options: TrainOptions, cli: dict[str, Any]) -> int:
+    """Read, train, publish, report; errors propagate to ``main``."""
+    started = time.perf_counter()
+    model_dir = cli.get("model_dir") or os.environ.get("MLP_MODEL_DIR") or "models"
+    table = load_table(cli)
+    store = ModelStore(model_dir)
+    store.ensure_writable()
+    callback, close = progress_callback(options.epochs, _metric_name(table, options))
+    try:
+        result = train_model(table, options, callback)
+    finally:
+        close()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a started publish completes
+    try:
+        info = publish(store, result, activate=not args.no_activate)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    report = published_report(result, info)
+    report["timings"]["total_s"] = table.load_seconds + time.perf_counter() - started
+    print(json.dumps(report) if args.json else format_report(report))
+    return EXIT_OK
+
+
+def _metric_name(table: Table, options: TrainOptions) -> str:
+    try:
+        return "accuracy" if resolve_task(table, options) == "classification" else "r2"
+    except ModelError:
+        return "metric"  # train_model reports the problem
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; returns the exit code (see the module docstring)."""
+    try:
+        return _parse_and_run(argv)
+    except KeyboardInterrupt:
+        return _fail("interrupted; nothing was published", EXIT_INTERRUPTED)
+
+
+def _parse_and_run(argv: Sequence[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        options, cli = resolve_settings(args)
+    except InvalidConfigError as error:
+        return _fail(str(error), EXIT_USAGE)
+    try:
+        return run(args, options, cli)
+    except (ModelError, StoreError, OSError) as error:
+        return _fail(str(error), EXIT_FAILURE)
+    except Exception as error:  # never a traceback; the type name helps a bug report
+        return _fail(f"unexpected {type(error).__name__}: {error}", EXIT_FAILURE)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+    return code

@@ -1,0 +1,312 @@
+"""Training as a job: options, a held-out test split, fit, evaluation, report, publication.
+
+The offline script (``model.cli``) and the service both train through here, with the same
+option names, so a TOML/JSON config file or a JSON request body maps onto ``TrainOptions``.
+
+``train_model(table, options)`` holds ``test_fraction`` of the rows out (a seeded split,
+stratified by class for single-label classifiers), fits a ``Network`` on the rest (which
+holds ``val_fraction`` of those out again for early stopping), evaluates, and returns the
+network with a JSON-ready report; ``publish(store, result)`` stores it as a new version.
+
+Report keys: ``task``, ``dataset``, ``target``, ``classes`` (single-label classifiers, else
+None), ``rows`` ({train, validation, test} counts), ``n_features``, ``metrics`` ({train,
+validation, test}: accuracy and log_loss, or mse, mae and r2; None for an empty part),
+``confusion_matrix`` (test part, rows = true class, columns = predicted, in ``classes``
+order; None for regressors or without a test part), ``timings`` (load_s, fit_s,
+evaluate_s, total_s, seconds_per_epoch), ``epochs_run``, ``best_epoch``, ``stop_reason``
+and ``options``. ``metrics.train`` is measured on every row given to ``fit``, its internal
+validation part included (the network does not expose that split).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from .datasets import DataError, Table
+from .errors import InvalidConfigError, InvalidInputError
+from .network import Network
+from .preprocessing import infer_task, label_list
+from .splitting import train_validation_split
+from .store import ModelStore, VersionInfo
+from .training import Callback, History, TrainingConfig
+
+TASKS = ("auto", "classification", "regression")
+_INTEGER_FIELDS = ("epochs", "batch_size", "patience")
+_FLOAT_FIELDS = ("learning_rate", "momentum", "l2", "val_fraction", "min_delta", "test_fraction")
+_TEXT_FIELDS = ("activation", "init", "optimizer", "lr_schedule", "dtype", "task")
+_BULKY_REPORT_KEYS = ("confusion_matrix",)
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Everything that shapes a training run except the data and where the model goes.
+
+    Defaults were chosen by measurement against scikit-learn's ``MLPClassifier`` and
+    ``MLPRegressor`` defaults behind a ``StandardScaler``, on the same splits
+    (``python scripts/bench_defaults.py --seeds 20``; test accuracy, R^2 for diabetes, median
+    of 20 seeds; scikit-learn 1.9.1):
+
+    ==============  ======  =======  =================  ===================
+    dataset         ours    sklearn  batch 200, l2 0    no early stopping
+    ==============  ======  =======  =================  ===================
+    digits          0.9791  0.9791   0.9749             0.9805
+    iris            0.9500  0.9333   0.9333             0.9667
+    wine            0.9861  0.9861   0.9861             0.9722
+    breast_cancer   0.9823  0.9823   0.9779             0.9779
+    diabetes (R^2)  0.4990  -1.0692  0.4699             0.4185
+    ==============  ======  =======  =================  ===================
+
+    scikit-learn leaves the regression target unscaled; given a scaled target it reaches
+    0.4479 on diabetes. From the starting point (batch 200, l2 0), smaller batches (more
+    steps per epoch) and a light weight decay (l2 1e-3 on the per-batch loss) closed the gap.
+    Early stopping (val_fraction 0.1, patience 10) guards small sets against overfitting
+    (diabetes, wine, breast_cancer) and halves the epochs on digits. ``epochs=500`` raised
+    only iris's median (0.9667); ``patience=20`` lowered only diabetes's (0.4944).
+
+    ``hidden`` also accepts ``"128,64"`` or a single int; ints are accepted for float fields.
+    ``seed`` fixes the test split, the validation split, the initialization and the shuffles.
+    ``task="auto"`` applies ``model.infer_task``: strings, or whole numbers with at most 20
+    distinct values, mean classification; anything else numeric means regression.
+    """
+
+    hidden: tuple[int, ...] = (100,)
+    activation: str = "relu"
+    init: str = "pytorch"
+    task: str = "auto"
+    epochs: int = 200
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    nesterov: bool = False
+    l2: float = 1e-3
+    lr_schedule: str = "constant"
+    val_fraction: float = 0.1
+    patience: int = 10
+    min_delta: float = 0.0
+    seed: int | None = 0
+    dtype: str = "float32"
+    test_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", parse_hidden(self.hidden))
+        for name in _INTEGER_FIELDS:
+            self._require(name, _is_int(getattr(self, name)), "an integer")
+            object.__setattr__(self, name, int(getattr(self, name)))
+        for name in _FLOAT_FIELDS:
+            value = getattr(self, name)
+            self._require(
+                name, _is_int(value) or (isinstance(value, float) and math.isfinite(value)), "a number"
+            )
+            object.__setattr__(self, name, float(value))
+        for name in _TEXT_FIELDS:
+            self._require(name, isinstance(getattr(self, name), str), "a string")
+        self._require("nesterov", isinstance(self.nesterov, bool), "true or false")
+        seed_ok = self.seed is None or (_is_int(self.seed) and self.seed >= 0)
+        self._require("seed", seed_ok, "an integer >= 0, or null for a random run")
+        if self.seed is not None:
+            object.__setattr__(self, "seed", int(self.seed))
+        self._require("task", self.task in TASKS, f"one of {list(TASKS)}")
+        self._require("test_fraction", 0 <= self.test_fraction < 1, "in [0, 1)")
+        self.training_config()  # the library's own rules for the rest
+        self.network()
+
+    def _require(self, name: str, ok: bool, rule: str) -> None:
+        if not ok:
+            raise InvalidConfigError(f"{name} must be {rule}, got {getattr(self, name)!r}")
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any]) -> TrainOptions:
+        """Options from a config file or request body; unknown keys are refused."""
+        if not isinstance(mapping, Mapping):
+            kind = type(mapping).__name__
+            raise InvalidConfigError(f"options must be a mapping of names to values, got {kind}")
+        unknown = sorted(set(mapping) - set(cls.names()))
+        if unknown:
+            raise InvalidConfigError(f"unknown option(s) {unknown}; known: {list(cls.names())}")
+        return cls(**mapping)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (``hidden`` as a list)."""
+        values = asdict(self)
+        values["hidden"] = list(self.hidden)
+        return values
+
+    def training_config(self) -> TrainingConfig:
+        return TrainingConfig(**{name: getattr(self, name) for name in TrainingConfig.names()})
+
+    def network(self, task: str | None = None) -> Network:
+        """An unfitted ``Network`` with these options' architecture, dtype and seed."""
+        return Network(self.hidden, self.activation, task, init=self.init, dtype=self.dtype, seed=self.seed)
+
+
+def parse_hidden(value: Any) -> tuple[int, ...]:
+    """Hidden widths from ``"128,64"``, ``100``, ``[128, 64]`` or ``()`` (a linear model)."""
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if all(part.isdigit() for part in parts):
+            return tuple(int(part) for part in parts)
+    elif _is_int(value):
+        return (value,)
+    elif isinstance(value, list | tuple) and all(_is_int(width) for width in value):
+        return tuple(value)
+    raise InvalidConfigError(f"hidden must be layer widths like '128,64' or [128, 64], got {value!r}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+@dataclass
+class TrainResult:
+    """A trained network, its history and the JSON-ready report (see the module docstring)."""
+
+    net: Network
+    history: History
+    report: dict[str, Any]
+
+
+def resolve_task(table: Table, options: TrainOptions) -> str:
+    """``options.task``, or the task ``infer_task`` reads from the targets when it is ``"auto"``."""
+    return infer_task(table.y) if options.task == "auto" else options.task
+
+
+def split_test(table: Table, options: TrainOptions, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (fit, test): ``test_fraction`` held out, seeded, stratified for classifiers.
+
+    Raises ``DataError`` when the rows are too few for a test, a validation and a training part.
+    """
+    labels = table.y if task == "classification" and table.y.ndim == 1 else None
+    rng = np.random.default_rng(None if options.seed is None else [options.seed, 1])
+    try:
+        fit_idx, test_idx = train_validation_split(table.n_samples, options.test_fraction, rng, labels)
+        fit_labels = None if labels is None else labels[fit_idx]
+        # Only checks that the network's own validation split is possible; the rng is unused after.
+        train_validation_split(len(fit_idx), options.val_fraction, np.random.default_rng(0), fit_labels)
+    except InvalidInputError:
+        raise DataError(
+            f"too few rows: {table.source} has {table.n_samples} data rows, not enough for a test part "
+            f"(test_fraction={options.test_fraction}), a validation part "
+            f"(val_fraction={options.val_fraction}) and a training part; add rows or lower the fractions"
+        ) from None
+    return fit_idx, test_idx
+
+
+def check_targets(table: Table, task: str) -> None:
+    """Refuse targets the task cannot use, naming the column: text for regression, one class."""
+    column = ", ".join(table.target_names)
+    if task == "regression" and table.y.dtype.kind not in "iuf":
+        example = next(value for value in table.y.ravel() if not _is_float_text(value))
+        raise DataError(f"target column {column!r} holds text ({str(example)!r}): regression needs numbers")
+    if task == "classification" and table.y.ndim == 1:
+        classes = np.unique(table.y)
+        if len(classes) < 2:
+            raise DataError(
+                f"target column {column!r} has a single class ({label_list(classes)[0]!r}): "
+                "classification needs at least 2"
+            )
+
+
+def _is_float_text(value: Any) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def train_model(table: Table, options: TrainOptions, callback: Callback | None = None) -> TrainResult:
+    """Split, fit and evaluate; see the module docstring for the report.
+
+    Parameters
+    ----------
+    table : Table
+        ``x`` (n_samples, n_features) and ``y`` (n_samples,) or (n_samples, n_targets).
+    options : TrainOptions
+    callback : callable, optional
+        ``callback(EpochRecord)`` after each epoch; returning True stops training early.
+
+    Raises
+    ------
+    ModelError
+        ``DataError`` for unusable targets or too few rows; the network's own errors
+        (e.g. ``TrainingDivergedError``) otherwise.
+    """
+    started = time.perf_counter()
+    task = resolve_task(table, options)
+    check_targets(table, task)
+    fit_idx, test_idx = split_test(table, options, task)
+    net = options.network(task)
+    fit_started = time.perf_counter()
+    history = net.fit(
+        table.x[fit_idx],
+        table.y[fit_idx],
+        feature_names=table.feature_names,
+        callback=callback,
+        **asdict(options.training_config()),
+    )
+    fit_seconds = time.perf_counter() - fit_started
+    evaluate_started = time.perf_counter()
+    train_metrics = net.evaluate(table.x[fit_idx], table.y[fit_idx])
+    test_metrics = net.evaluate(table.x[test_idx], table.y[test_idx]) if len(test_idx) else None
+    evaluate_seconds = time.perf_counter() - evaluate_started
+    epochs_run = len(history.records)
+    report = {
+        "task": task,
+        "dataset": table.source,
+        "target": list(table.target_names),
+        "classes": label_list(net.classes) if task == "classification" and not net.multilabel else None,
+        "rows": {
+            "train": net.n_train_samples,
+            "validation": len(fit_idx) - net.n_train_samples,
+            "test": len(test_idx),
+        },
+        "n_features": table.x.shape[1],
+        "metrics": {
+            "train": _scores(train_metrics),
+            "validation": _scores(net.validation_metrics),
+            "test": _scores(test_metrics),
+        },
+        "confusion_matrix": (test_metrics or {}).get("confusion_matrix"),
+        "timings": {
+            "load_s": table.load_seconds,
+            "fit_s": fit_seconds,
+            "evaluate_s": evaluate_seconds,
+            "total_s": table.load_seconds + time.perf_counter() - started,
+            "seconds_per_epoch": fit_seconds / max(epochs_run, 1),
+        },
+        "epochs_run": epochs_run,
+        "best_epoch": history.best_epoch,
+        "stop_reason": history.stop_reason,
+        "options": options.as_dict(),
+    }
+    return TrainResult(net, history, report)
+
+
+def _scores(metrics: Mapping[str, Any] | None) -> dict[str, float] | None:
+    """The scalar metrics (no confusion matrix), or None for a part with no rows."""
+    if not metrics:
+        return None
+    return {name: value for name, value in metrics.items() if name != "confusion_matrix"}
+
+
+def publish(store: ModelStore, result: TrainResult, activate: bool = True) -> VersionInfo:
+    """Store ``result.net`` as a new version; its metadata is the report minus bulky parts."""
+    metadata = {key: value for key, value in result.report.items() if key not in _BULKY_REPORT_KEYS}
+    return store.publish(result.net.save, metadata, activate=activate)
+
+
+def published_report(result: TrainResult, info: VersionInfo) -> dict[str, Any]:
+    """The report with ``version``, ``artifact`` (absolute path as text) and ``active`` first."""
+    artifact = str(info.artifact.absolute())
+    return {"version": info.version, "artifact": artifact, "active": info.active, **result.report}

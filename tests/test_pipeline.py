@@ -1,0 +1,208 @@
+"""TrainOptions validation, the train/test pipeline and its report, and publishing to a store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import model
+from model.datasets import DataError, Table, load_bundled, read_csv
+from model.errors import InvalidConfigError
+from model.pipeline import (
+    TrainOptions,
+    parse_hidden,
+    publish,
+    published_report,
+    resolve_task,
+    split_test,
+    train_model,
+)
+from model.store import ModelStore
+from model.training import EpochRecord
+
+FAST = {"epochs": 30, "hidden": (16,)}
+
+
+@pytest.fixture(scope="module")
+def iris_table() -> Table:
+    return load_bundled("iris")
+
+
+@pytest.fixture(scope="module")
+def iris_result(iris_table: Table):
+    return train_model(iris_table, TrainOptions(**FAST))
+
+
+def regression_table(n: int = 120, seed: int = 0) -> Table:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    y = np.column_stack([2 * x[:, 0] - x[:, 1], x[:, 2] ** 2]) + rng.normal(0, 0.05, size=(n, 2))
+    return Table(x, y, ("a", "b", "c"), ("y1", "y2"), "synthetic")
+
+
+def test_default_options_are_valid_and_json_ready() -> None:
+    options = TrainOptions()
+    assert options.hidden == (100,) and options.task == "auto" and options.seed == 0
+    assert json.loads(json.dumps(options.as_dict())) == options.as_dict()
+    assert set(options.as_dict()) == set(TrainOptions.names())
+
+
+@pytest.mark.parametrize(
+    ("value", "widths"),
+    [("128,64", (128, 64)), (" 32 ", (32,)), (100, (100,)), ([128, 64], (128, 64)), ("", ()), ((), ())],
+)
+def test_hidden_widths_parse_from_text_an_int_or_a_list(value: Any, widths: tuple[int, ...]) -> None:
+    assert parse_hidden(value) == widths
+    assert TrainOptions(hidden=value).hidden == widths
+
+
+def test_a_mapping_gives_options_and_ints_are_accepted_for_float_fields() -> None:
+    options = TrainOptions.from_mapping({"hidden": [8, 4], "learning_rate": 1, "epochs": 5, "seed": None})
+    assert (
+        options.hidden == (8, 4) and options.learning_rate == 1.0 and isinstance(options.learning_rate, float)
+    )
+    assert options.seed is None
+
+
+def test_unknown_option_names_are_refused_with_the_known_ones() -> None:
+    with pytest.raises(InvalidConfigError, match=r"unknown option\(s\) \['epoch'\]; known: \['hidden', "):
+        TrainOptions.from_mapping({"epoch": 3})
+
+
+def test_options_must_be_a_mapping() -> None:
+    with pytest.raises(InvalidConfigError, match="options must be a mapping of names to values, got list"):
+        TrainOptions.from_mapping([("epochs", 3)])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"epochs": 0}, r"epochs must be an integer >= 1, got 0"),
+        ({"epochs": "10"}, r"epochs must be an integer, got '10'"),
+        ({"epochs": 10.0}, r"epochs must be an integer, got 10\.0"),
+        ({"batch_size": True}, r"batch_size must be an integer, got True"),
+        ({"learning_rate": -1}, r"learning_rate must be > 0, got -1\.0"),
+        ({"learning_rate": float("nan")}, r"learning_rate must be a number, got nan"),
+        ({"val_fraction": 1}, r"val_fraction must be in \[0, 1\), got 1\.0"),
+        ({"test_fraction": 1.5}, r"test_fraction must be in \[0, 1\), got 1\.5"),
+        ({"hidden": "a,b"}, r"hidden must be layer widths like '128,64' or \[128, 64\], got 'a,b'"),
+        ({"hidden": [0]}, r"hidden widths must be integers >= 1, got \(0,\)"),
+        ({"activation": "swish"}, r"activation must be one of \[.*'relu'.*\], got 'swish'"),
+        ({"optimizer": "rmsprop"}, r"optimizer must be one of \['adam', 'sgd'\]"),
+        ({"task": "clustering"}, r"task must be one of \['auto', 'classification', 'regression'\]"),
+        ({"dtype": "float16"}, r"dtype must be one of \['float32', 'float64'\], got 'float16'"),
+        ({"seed": -1}, r"seed must be an integer >= 0, or null for a random run, got -1"),
+        ({"nesterov": "yes"}, r"nesterov must be true or false, got 'yes'"),
+        ({"patience": 0}, r"patience must be an integer >= 1, got 0"),
+    ],
+)
+def test_bad_option_values_are_refused_with_the_rule_and_the_value(options: dict, message: str) -> None:
+    with pytest.raises(InvalidConfigError, match=message):
+        TrainOptions.from_mapping(options)
+
+
+def test_auto_task_follows_infer_task_and_an_explicit_task_wins(iris_table: Table) -> None:
+    assert resolve_task(iris_table, TrainOptions()) == "classification"
+    assert resolve_task(regression_table(), TrainOptions()) == "regression"
+    digits = load_bundled("digits")
+    assert resolve_task(digits, TrainOptions(task="regression")) == "regression"
+
+
+def test_the_test_split_is_seeded_and_stratified_by_class(iris_table: Table) -> None:
+    fit, test = split_test(iris_table, TrainOptions(), "classification")
+    again, _ = split_test(iris_table, TrainOptions(), "classification")
+    other, _ = split_test(iris_table, TrainOptions(seed=1), "classification")
+    np.testing.assert_array_equal(fit, again)
+    assert not np.array_equal(fit, other)
+    assert len(test) == 30 and set(np.unique(iris_table.y[test], return_counts=True)[1]) == {10}
+    assert not set(fit) & set(test) and len(fit) + len(test) == 150
+
+
+def test_a_classifier_report_has_every_part_and_a_test_confusion_matrix(iris_result) -> None:
+    report = iris_result.report
+    assert report["task"] == "classification" and report["dataset"] == "iris"
+    assert report["classes"] == ["setosa", "versicolor", "virginica"] and report["target"] == ["species"]
+    assert report["rows"] == {"train": 108, "validation": 12, "test": 30}
+    assert set(report["metrics"]) == {"train", "validation", "test"}
+    assert set(report["metrics"]["test"]) == {"accuracy", "log_loss"}
+    assert np.sum(report["confusion_matrix"]) == 30 and np.shape(report["confusion_matrix"]) == (3, 3)
+    assert report["epochs_run"] == len(iris_result.history.records) <= 30
+    assert report["stop_reason"] in ("completed", "early_stopping")
+    assert set(report["timings"]) == {"load_s", "fit_s", "evaluate_s", "total_s", "seconds_per_epoch"}
+    assert report["options"]["hidden"] == [16]
+    json.dumps(report, allow_nan=False)
+
+
+def test_the_same_seed_gives_the_same_report_metrics(iris_table: Table, iris_result) -> None:
+    again = train_model(iris_table, TrainOptions(**FAST))
+    assert again.report["metrics"] == iris_result.report["metrics"]
+
+
+def test_a_regression_report_has_r2_and_no_confusion_matrix() -> None:
+    result = train_model(regression_table(), TrainOptions(epochs=200, hidden=(16,), learning_rate=0.01))
+    report = result.report
+    assert report["task"] == "regression" and report["classes"] is None and report["confusion_matrix"] is None
+    assert set(report["metrics"]["test"]) == {"mse", "mae", "r2"}
+    assert report["metrics"]["train"]["r2"] > 0.5
+    assert result.net.predict(np.zeros((2, 3))).shape == (2, 2)
+
+
+def test_without_test_or_validation_rows_those_parts_are_none(iris_table: Table) -> None:
+    report = train_model(iris_table, TrainOptions(test_fraction=0, val_fraction=0, epochs=3)).report
+    assert report["metrics"]["test"] is None and report["metrics"]["validation"] is None
+    assert report["confusion_matrix"] is None and report["rows"] == {"train": 150, "validation": 0, "test": 0}
+
+
+def test_the_callback_sees_every_epoch_and_can_stop_training(iris_table: Table) -> None:
+    seen: list[EpochRecord] = []
+
+    def stop_at_three(record: EpochRecord) -> bool:
+        seen.append(record)
+        return record.epoch == 3
+
+    report = train_model(iris_table, TrainOptions(**FAST), callback=stop_at_three).report
+    assert [record.epoch for record in seen] == [1, 2, 3]
+    assert report["stop_reason"] == "callback" and report["epochs_run"] == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "message"),
+    [
+        ("a,label\n1,x\n2,x\n3,x\n", {}, r"target column 'label' has a single class \('x'\)"),
+        ("a,label\n1,x\n2,y\n3,x\n", {"task": "regression"}, r"target column 'label' holds text \('x'\)"),
+        ("a,y\n1,0\n2,1\n", {}, r"too few rows: CSV text has 2 data rows, not enough for a test part"),
+        ("a,y\n1,0.5\n2,1.5\n3,2.5\n4,3.5\n", {}, r"too few rows: CSV text has 4 data rows"),
+    ],
+)
+def test_unusable_targets_and_too_few_rows_are_refused_before_training(
+    text: str, options: dict, message: str
+) -> None:
+    with pytest.raises(DataError, match=message):
+        train_model(read_csv(text), TrainOptions(**options))
+
+
+def test_publishing_stores_a_loadable_model_with_a_lean_report_as_metadata(
+    tmp_path: Path, iris_result
+) -> None:
+    store = ModelStore(tmp_path / "models")
+    info = publish(store, iris_result)
+    assert store.active().version == info.version
+    metadata = info.metadata
+    assert "confusion_matrix" not in metadata and metadata["metrics"] == iris_result.report["metrics"]
+    loaded = model.load(info.artifact)
+    assert loaded.predict([[5.1, 3.5, 1.4, 0.2]]).tolist() == ["setosa"]
+    report = published_report(iris_result, info)
+    assert list(report)[:3] == ["version", "artifact", "active"]
+    assert report["artifact"] == str(info.artifact.absolute()) and report["active"] is True
+
+
+def test_publishing_without_activation_leaves_the_active_version_alone(tmp_path: Path, iris_result) -> None:
+    store = ModelStore(tmp_path / "models")
+    first = publish(store, iris_result)
+    second = publish(store, iris_result, activate=False)
+    assert store.active_version() == first.version and not second.active
+    assert [info.version for info in store.versions()] == [first.version, second.version]
