@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-activate", action="store_true", help="publish without making it the active version"
     )
     run.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
+    run.add_argument(
+        "--if-no-active",
+        action="store_true",
+        help="do nothing (exit 0) when the store already has an active version (used by `make run`)",
+    )
     return parser
 
 
@@ -165,7 +170,7 @@ def resolve_settings(args: argparse.Namespace) -> tuple[TrainOptions, dict[str, 
     first, then the command line on top; raises ``InvalidConfigError``."""
     merged = read_config(args.config) if args.config else {}
     given = {key: value for key, value in vars(args).items() if value is not None}
-    for key in ("config", "no_activate", "json"):
+    for key in ("config", "no_activate", "json", "if_no_active"):
         given.pop(key, None)
     if "data" in given:
         merged.pop("dataset", None)
@@ -269,8 +274,14 @@ def run(args: argparse.Namespace, options: TrainOptions, cli: dict[str, Any]) ->
     """Read, train, publish, report; errors propagate to ``main``."""
     started = time.perf_counter()
     model_dir = cli.get("model_dir") or os.environ.get("MLP_MODEL_DIR") or "models"
-    table = load_table(cli)
     store = ModelStore(model_dir)
+    if args.if_no_active and store.active_version() is not None:
+        print(
+            f"{model_dir} already has an active version ({store.active_version()}); not training",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    table = load_table(cli)
     store.ensure_writable()
     callback, close = progress_callback(options.epochs, _metric_name(table, options))
     try:

@@ -251,3 +251,13 @@ def test_mlp_train_is_installed_as_a_console_command_running_the_same_main() -> 
 def test_help_exits_zero_and_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "130 interrupted" in capsys.readouterr().out
+
+
+def test_if_no_active_trains_an_empty_store_once_then_does_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    first = run(tmp_path, "--if-no-active", "--dataset", "iris", *FAST, "--model-dir", str(store))
+    assert first.returncode == 0, first.stderr
+    assert len(ModelStore(store).versions()) == 1
+    second = run(tmp_path, "--if-no-active", "--model-dir", str(store))
+    assert second.returncode == 0 and "already has an active version" in second.stderr
+    assert len(ModelStore(store).versions()) == 1
