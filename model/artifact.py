@@ -19,7 +19,7 @@ import json
 import os
 import zipfile
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -95,8 +95,9 @@ def _checksum(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def save(net: Any, path: str | os.PathLike) -> None:
-    """Write ``net`` to ``path`` (a .npz file). Refuses non-finite parameters."""
+def save(net: Any, path: str | os.PathLike | BinaryIO) -> None:
+    """Write ``net`` to ``path`` (a .npz file, or a binary file object). Refuses non-finite
+    parameters."""
     if not net.is_fitted:
         raise NotFittedError("this Network is not trained yet: call fit first")
     if not np.isfinite(net.params.flat).all():
@@ -106,6 +107,9 @@ def save(net: Any, path: str | os.PathLike) -> None:
     arrays = _arrays(net)
     header["checksum"] = {"algorithm": "sha256", "value": _checksum(arrays, header)}
     header_bytes = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    if hasattr(path, "write"):  # a binary file object
+        np.savez(path, header=header_bytes, **arrays)
+        return
     with open(path, "wb") as handle:
         np.savez(handle, header=header_bytes, **arrays)
 

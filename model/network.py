@@ -179,7 +179,7 @@ class Network:
             x_val = self.x_scaler.transform(x[val_idx], self.dtype)
             y_val = self._training_targets(y_encoded[val_idx])
             evaluate = self._validation_scorer(x_val, y_val)
-        history = History(self.metric_name)
+        history = History(self.metric_name, validation_rows=val_idx)
         train(
             params, self.activation, self.output_loss,
             self.x_scaler.transform(x_train, self.dtype), self._training_targets(y_train),

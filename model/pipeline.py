@@ -14,8 +14,8 @@ validation, test}: accuracy and log_loss, or mse, mae and r2; None for an empty 
 ``confusion_matrix`` (test part, rows = true class, columns = predicted, in ``classes``
 order; None for regressors or without a test part), ``timings`` (load_s, fit_s,
 evaluate_s, total_s, seconds_per_epoch), ``epochs_run``, ``best_epoch``, ``stop_reason``
-and ``options``. ``metrics.train`` is measured on every row given to ``fit``, its internal
-validation part included (the network does not expose that split).
+and ``options``. ``metrics.train`` is measured on the rows the network trained on (its
+validation part excluded).
 """
 
 from __future__ import annotations
@@ -169,11 +169,17 @@ def _is_int(value: Any) -> bool:
 
 @dataclass
 class TrainResult:
-    """A trained network, its history and the JSON-ready report (see the module docstring)."""
+    """A trained network, its history and the JSON-ready report (see the module docstring).
+
+    ``validation_rows`` and ``test_rows`` index the table's rows held out for early stopping
+    and for the test report, so another model can be scored on exactly the same rows.
+    """
 
     net: Network
     history: History
     report: dict[str, Any]
+    validation_rows: np.ndarray
+    test_rows: np.ndarray
 
 
 def resolve_task(table: Table, options: TrainOptions) -> str:
@@ -225,8 +231,14 @@ def _is_float_text(value: Any) -> bool:
     return True
 
 
-def train_model(table: Table, options: TrainOptions, callback: Callback | None = None) -> TrainResult:
+def train_model(
+    table: Table, options: TrainOptions, callback: Callback | None = None, base: Network | None = None
+) -> TrainResult:
     """Split, fit and evaluate; see the module docstring for the report.
+
+    With ``base`` (a trained network), training continues from its parameters (warm start):
+    its architecture, preprocessing, task and labels are kept, and ``options`` supplies only
+    the training hyperparameters; the table's features must be the base's.
 
     Parameters
     ----------
@@ -243,21 +255,29 @@ def train_model(table: Table, options: TrainOptions, callback: Callback | None =
         (e.g. ``TrainingDivergedError``) otherwise.
     """
     started = time.perf_counter()
-    task = resolve_task(table, options)
+    task = base.task if base is not None else resolve_task(table, options)
     check_targets(table, task)
+    if base is not None and table.feature_names != base.feature_names:
+        raise DataError(
+            f"warm start needs the base model's features {list(base.feature_names)}, "
+            f"got {list(table.feature_names)}"
+        )
     fit_idx, test_idx = split_test(table, options, task)
-    net = options.network(task)
+    net = base if base is not None else options.network(task)
     fit_started = time.perf_counter()
     history = net.fit(
         table.x[fit_idx],
         table.y[fit_idx],
         feature_names=table.feature_names,
         callback=callback,
+        warm_start=base is not None,
         **asdict(options.training_config()),
     )
     fit_seconds = time.perf_counter() - fit_started
+    validation_idx = fit_idx[history.validation_rows]
+    train_idx = np.setdiff1d(fit_idx, validation_idx)
     evaluate_started = time.perf_counter()
-    train_metrics = net.evaluate(table.x[fit_idx], table.y[fit_idx])
+    train_metrics = net.evaluate(table.x[train_idx], table.y[train_idx])
     test_metrics = net.evaluate(table.x[test_idx], table.y[test_idx]) if len(test_idx) else None
     evaluate_seconds = time.perf_counter() - evaluate_started
     epochs_run = len(history.records)
@@ -266,11 +286,7 @@ def train_model(table: Table, options: TrainOptions, callback: Callback | None =
         "dataset": table.source,
         "target": list(table.target_names),
         "classes": label_list(net.classes) if task == "classification" and not net.multilabel else None,
-        "rows": {
-            "train": net.n_train_samples,
-            "validation": len(fit_idx) - net.n_train_samples,
-            "test": len(test_idx),
-        },
+        "rows": {"train": len(train_idx), "validation": len(validation_idx), "test": len(test_idx)},
         "n_features": table.x.shape[1],
         "metrics": {
             "train": _scores(train_metrics),
@@ -290,7 +306,7 @@ def train_model(table: Table, options: TrainOptions, callback: Callback | None =
         "stop_reason": history.stop_reason,
         "options": options.as_dict(),
     }
-    return TrainResult(net, history, report)
+    return TrainResult(net, history, report, validation_idx, test_idx)
 
 
 def _scores(metrics: Mapping[str, Any] | None) -> dict[str, float] | None:

@@ -91,6 +91,8 @@ class History:
     records: list[EpochRecord] = field(default_factory=list)
     best_epoch: int | None = None
     stop_reason: str = "completed"  # "completed" | "early_stopping" | "callback"
+    # Indices (into the X given to fit) of the rows held out for validation; not serialized.
+    validation_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {

@@ -206,3 +206,34 @@ def test_publishing_without_activation_leaves_the_active_version_alone(tmp_path:
     second = publish(store, iris_result, activate=False)
     assert store.active_version() == first.version and not second.active
     assert [info.version for info in store.versions()] == [first.version, second.version]
+
+
+def test_validation_and_test_rows_are_disjoint_and_match_the_report(iris_result) -> None:
+    validation, test = set(iris_result.validation_rows.tolist()), set(iris_result.test_rows.tolist())
+    assert validation and test and not validation & test
+    rows = iris_result.report["rows"]
+    assert (rows["validation"], rows["test"]) == (len(validation), len(test))
+    assert rows["train"] + rows["validation"] + rows["test"] == 150
+
+
+def test_a_warm_start_continues_the_base_network_and_keeps_its_labels(iris_table: Table, iris_result) -> None:
+    base = model.loads(_saved_bytes(iris_result.net))
+    before = base.params.flat.copy()
+    result = train_model(iris_table, TrainOptions(epochs=2, hidden=(3,)), base=base)
+    assert result.net is base and base.layer_sizes == iris_result.net.layer_sizes  # options' hidden ignored
+    assert not np.array_equal(base.params.flat, before)
+    assert base.classes.tolist() == ["setosa", "versicolor", "virginica"]
+
+
+def test_a_warm_start_on_other_features_is_refused(iris_table: Table, iris_result) -> None:
+    renamed = Table(iris_table.x, iris_table.y, ("a", "b", "c", "d"), iris_table.target_names, "renamed")
+    with pytest.raises(DataError, match="warm start needs the base model's features"):
+        train_model(renamed, TrainOptions(epochs=1), base=iris_result.net)
+
+
+def _saved_bytes(net) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    net.save(buffer)
+    return buffer.getvalue()
