@@ -13,9 +13,11 @@ from flask import Flask
 
 from model.store import ModelStore
 
+from .auth import configured_token
 from .errors import register_error_handlers
+from .jobs import JobStore
 from .model_holder import ModelHolder
-from .routes import health, models, predict
+from .routes import health, models, predict, train
 from .routes import v2 as v2_routes
 from .routes.docs import register_docs
 from .settings import Settings
@@ -35,10 +37,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         on_reload=lambda version: metrics.reloads.inc(),
         on_failure=metrics.reload_failures.inc,
     )
-    app.extensions["mlp"] = ServiceState(settings, store, holder, metrics)
+    jobs = JobStore(settings.model_dir, settings.job_retention)
+    app.extensions["mlp"] = ServiceState(settings, store, holder, metrics, jobs, configured_token(settings))
     register_error_handlers(app)
     install_request_hooks(app, metrics)
-    for blueprint in (predict.blueprint, models.blueprint, health.blueprint, v2_routes.blueprint):
+    blueprints = (predict.blueprint, models.blueprint, health.blueprint, train.blueprint, v2_routes.blueprint)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_docs(app)
     holder.current()  # load the active model now, so the first request is not the slow one

@@ -37,12 +37,20 @@ class Operation:
     security: bool = False
 
 
-def _version_parameter(name: str = "version") -> dict[str, Any]:
+def _path_parameter(name: str = "version") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def _errors(*codes: int) -> dict[int, tuple[type[BaseModel], str]]:
-    text = {**JSON_ERRORS, 404: "Not found.", 409: "Conflict.", 503: "No valid model is loaded."}
+    text = {
+        **JSON_ERRORS,
+        401: "Missing or wrong bearer token.",
+        403: "Training endpoints are disabled (no token configured).",
+        404: "Not found.",
+        409: "Conflict.",
+        429: "Too many training jobs running or queued (see Retry-After).",
+        503: "No valid model is loaded.",
+    }
     return {code: (schemas.ErrorBody, text[code]) for code in codes}
 
 
@@ -58,11 +66,27 @@ OPERATIONS: list[Operation] = [
               {200: (schemas.VersionList, "Versions, oldest first.")}),
     Operation("/models/{version}", "get", "One stored version's card", "models",
               {200: (schemas.ModelCard, "The card."), **_errors(404, 409)},
-              parameters=[_version_parameter()]),
+              parameters=[_path_parameter()]),
     Operation("/health", "get", "Liveness: the process answers", "health",
               {200: (schemas.Health, "Alive.")}),
     Operation("/ready", "get", "Readiness: a valid model is loaded", "health",
               {200: (schemas.Readiness, "Ready."), 503: (schemas.Readiness, "Not ready, with the reason.")}),
+    Operation("/train", "post", "Start a training job", "training",
+              {202: (schemas.JobAccepted, "Accepted; poll the Location."),
+               **_errors(400, 401, 403, 409, 413, 422, 429)},
+              request=schemas.TrainRequest, security=True),
+    Operation("/train", "get", "Recent training jobs", "training",
+              {200: (schemas.JobList, "Newest first."), **_errors(401, 403)}, security=True),
+    Operation("/train/{job_id}", "get", "A training job's status", "training",
+              {200: (schemas.JobStatus, "The job."), **_errors(401, 403, 404)},
+              parameters=[_path_parameter("job_id")], security=True),
+    Operation("/train/{job_id}", "delete", "Cancel a training job", "training",
+              {200: (schemas.JobStatus, "Cancelled."), 202: (schemas.JobStatus, "Cancelling."),
+               **_errors(401, 403, 404, 409)},
+              parameters=[_path_parameter("job_id")], security=True),
+    Operation("/models/{version}/activate", "post", "Make a stored version active (rollback)", "models",
+              {200: (schemas.Activated, "Activated."), **_errors(401, 403, 404, 409)},
+              parameters=[_path_parameter()], security=True),
 ]  # fmt: skip
 
 
@@ -76,8 +100,30 @@ def example_row(snapshot: Snapshot) -> list[float]:
     return [round(float(v), 6) for v in (snapshot.feature_min + snapshot.feature_max) / 2]
 
 
-def _request_examples(snapshot: Snapshot | None) -> dict[str, Any]:
-    if snapshot is None:
+TRAIN_EXAMPLES = {
+    "examples": {
+        "bundled": {
+            "summary": "Retrain on a shipped dataset; activate only if better",
+            "value": {"dataset": "digits", "epochs": 30, "hidden": [100], "activate": "if_better"},
+        },
+        "inline": {
+            "summary": "Train a new model on inline rows",
+            "value": {
+                "instances": [[0.0, 0.1], [0.2, 0.0], [1.0, 0.9], [0.9, 1.1]] * 5,
+                "targets": ["low", "low", "high", "high"] * 5,
+                "feature_names": ["a", "b"],
+                "epochs": 20,
+                "activate": "never",
+            },
+        },
+    }
+}
+
+
+def _request_examples(path: str, snapshot: Snapshot | None) -> dict[str, Any]:
+    if path == "/train":
+        return TRAIN_EXAMPLES
+    if path != "/predict" or snapshot is None:
         return {}
     row = example_row(snapshot)
     named = dict(zip(snapshot.net.feature_names, row, strict=True))
@@ -136,9 +182,7 @@ def build_document(
         if op.parameters:
             entry["parameters"] = op.parameters
         if op.request is not None:
-            examples = (extra_examples or {}).get(op.path) or (
-                _request_examples(snapshot) if op.path == "/predict" else {}
-            )
+            examples = (extra_examples or {}).get(op.path) or _request_examples(op.path, snapshot)
             entry["requestBody"] = {
                 "required": True,
                 "content": {

@@ -7,7 +7,7 @@ document (``openapi.py``) is generated from these models.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -108,3 +108,110 @@ class Readiness(Response):
     model_version: str | None = None
     reason: str | None = None
     last_reload_error: str | None = None
+
+
+# ---------------------------------------------------------------- training jobs
+Target = int | float | str | bool
+
+
+class TrainRequest(StrictRequest):
+    """A training job: data (inline rows and targets, or a bundled dataset by name) and options.
+
+    Hyperparameters are named as in the offline script; omitted ones take its defaults.
+    """
+
+    instances: (
+        Annotated[
+            Annotated[list[Row], Field(min_length=1)] | Annotated[list[NamedRow], Field(min_length=1)],
+            Field(union_mode="left_to_right"),
+        ]
+        | None
+    ) = Field(None, description="Training rows, as lists (feature order) or objects (by name).")
+    targets: list[Target] | list[list[float]] | None = Field(
+        None, description="One target per row: labels, values, or lists of values."
+    )
+    dataset: str | None = Field(None, description="A dataset the server ships, by name (never a path).")
+    feature_names: list[str] | None = Field(
+        None, description="Names of list-form columns (default: the active model's, else x0, x1...)."
+    )
+    hidden: list[Annotated[int, Field(ge=1)]] | None = None
+    activation: str | None = None
+    epochs: Annotated[int, Field(ge=1)] | None = None
+    batch_size: Annotated[int, Field(ge=1)] | None = None
+    learning_rate: Annotated[float, Field(gt=0)] | None = None
+    optimizer: Literal["adam", "sgd"] | None = None
+    momentum: Annotated[float, Field(ge=0, lt=1)] | None = None
+    l2: Annotated[float, Field(ge=0)] | None = None
+    val_fraction: Annotated[float, Field(ge=0, lt=1)] | None = None
+    test_fraction: Annotated[float, Field(ge=0, lt=1)] | None = None
+    patience: Annotated[int, Field(ge=1)] | None = None
+    seed: Annotated[int, Field(ge=0)] | None = None
+    task: Literal["auto", "classification", "regression"] | None = None
+    base: Literal["scratch", "active"] = Field("scratch", description="New network, or warm start.")
+    activate: Literal["always", "if_better", "never"] = Field(
+        "if_better", description="if_better: only when its validation metric is at least the active's."
+    )
+
+    HYPERPARAMETERS: ClassVar[tuple[str, ...]] = (
+        "hidden", "activation", "epochs", "batch_size", "learning_rate", "optimizer", "momentum",
+        "l2", "val_fraction", "test_fraction", "patience", "seed", "task",
+    )  # fmt: skip
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.HYPERPARAMETERS if getattr(self, name) is not None}
+
+
+class JobAccepted(Response):
+    job_id: str
+    status: str
+
+
+class JobProgress(Response):
+    epoch: int = 0
+    epochs: int = 0
+    train_loss: float | None = None
+    val_loss: float | None = None
+    val_metric: float | None = None
+    metric_name: str | None = None
+
+
+class Comparison(Response):
+    metric: str
+    rows: int
+    new: float
+    active: float | None
+    active_version: str | None
+
+
+class JobResult(Response):
+    version: str
+    activated: bool
+    activation_reason: str
+    metrics: dict[str, Any]
+    comparison: Comparison | None = None
+
+
+class JobStatus(Response):
+    job_id: str
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_s: float | None = None
+    pid: int | None = None
+    host: str | None = None
+    heartbeat_at: str | None = None
+    request: dict[str, Any] = Field(default_factory=dict, description="What was asked (no data).")
+    progress: JobProgress = Field(default_factory=JobProgress)
+    error: str | None = None
+    result: JobResult | None = None
+    cancel_requested: bool = False
+
+
+class JobList(Response):
+    jobs: list[JobStatus]
+
+
+class Activated(Response):
+    active: str
+    previous: str | None

@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     )
     api_token: SecretStr | None = Field(None, description="Bearer token of the training endpoints.")
     api_token_file: Path | None = Field(None, description="File holding the token (wins over api_token).")
+    # Training over HTTP: bounds so one request cannot exhaust the machine.
+    max_train_jobs: int = Field(1, ge=1, le=16, description="Training jobs running at once.")
+    max_queued_jobs: int = Field(4, ge=0, le=1000, description="Jobs waiting beyond those; then 429.")
+    max_train_rows: int = Field(100_000, ge=10, description="Most rows of inline training data.")
+    max_train_body_bytes: int = Field(256 * MIB, ge=1024, description="Largest /train request body.")
+    max_epochs: int = Field(2_000, ge=1, description="Most epochs a job may ask for.")
+    max_hidden_layers: int = Field(4, ge=1, description="Most hidden layers a job may ask for.")
+    max_hidden_units: int = Field(1_024, ge=1, description="Widest hidden layer a job may ask for.")
+    job_retention: int = Field(100, ge=1, description="Finished jobs kept on disk (the newest).")
 
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from model.store import ModelStore
 
 from .errors import ApiError
+from .jobs import JobStore
 from .model_holder import ModelHolder, Snapshot
 from .settings import Settings
 from .telemetry import Metrics
@@ -21,6 +22,8 @@ class ServiceState:
     store: ModelStore
     holder: ModelHolder
     metrics: Metrics
+    jobs: JobStore
+    token: bytes | None  # None: training endpoints disabled
 
 
 def service() -> ServiceState:
@@ -37,14 +40,18 @@ def current_snapshot() -> Snapshot:
     return snapshot
 
 
-def read_body() -> bytes:
+def current_snapshot_or_none() -> Snapshot | None:
+    return service().holder.current()
+
+
+def read_body(limit: int | None = None) -> bytes:
     """The raw request body, whatever its Content-Type.
 
     Bodies with a Content-Length over the limit are refused by Werkzeug (413) before they are
     read. A chunked body has no length up front: Werkzeug stops reading at the limit, so a
     body that reaches the limit is treated as too large rather than parsed truncated.
     """
-    limit = service().settings.max_body_bytes
+    limit = limit or service().settings.max_body_bytes
     body = request.get_data(cache=True)
     if request.content_length is None and len(body) >= limit:
         raise ApiError(413, "request body is larger than the configured limit")

@@ -1,0 +1,237 @@
+"""The process that runs one training job, outside any web worker.
+
+    python -m service.job_runner launch <model_dir> <job_id>   # detach a runner, print its pid
+    python -m service.job_runner run <model_dir> <job_id>      # the runner itself
+
+``launch`` starts ``run`` in a new session and exits at once, so the runner is re-parented to
+init (which reaps it) and a gunicorn worker's timeout or recycling never touches it. The
+runner waits for a free slot (``max_train_jobs`` file locks, released by the kernel if it
+dies), trains through ``model.pipeline``, decides activation, publishes through the store's
+atomic code, and keeps ``job.json`` current (progress, heartbeat). SIGTERM or a ``cancel``
+marker stops it cleanly: status ``cancelled``, nothing published.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from model import ModelError, Network, load
+from model.pipeline import TrainResult, publish, resolve_task, train_model
+from model.store import ModelStore, StoreError
+
+from .jobs import HEARTBEAT_S, LOG, JobStore, now
+from .schemas import Comparison, JobProgress, JobResult, TrainRequest
+from .settings import Settings
+from .training import describe_error, prepare
+
+_LOG = logging.getLogger("service.job_runner")
+PROGRESS_EVERY_S = 0.5
+
+
+def launch(model_dir: Path, job_id: str) -> int:
+    """Start a detached runner for ``job_id``; return its pid."""
+    log = open(JobStore(model_dir).path(job_id) / LOG, "ab")  # noqa: SIM115  (inherited by the child)
+    with log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.job_runner", "run", str(model_dir), job_id],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+        )
+    return process.pid
+
+
+class Runner:
+    """Runs one job; every state change goes through ``_save``."""
+
+    def __init__(self, model_dir: Path, job_id: str, settings: Settings) -> None:
+        self.settings = settings
+        self.store = ModelStore(model_dir)
+        self.jobs = JobStore(model_dir, settings.job_retention)
+        self.job_id = job_id
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+        self.record = self.jobs.read_raw(job_id)
+        self._last_progress = 0.0
+
+    def _save(self, **changes: object) -> None:
+        with self._lock:
+            self.record = self.record.model_copy(update={**changes, "heartbeat_at": now()})
+            self.jobs.write(self.record)
+
+    def _heartbeat(self) -> None:
+        while not self.stop.wait(HEARTBEAT_S):
+            if self.record.status in ("queued", "running"):
+                self._save()
+
+    def cancelled(self) -> bool:
+        return self.stop.is_set() or self.jobs.cancel_requested(self.job_id)
+
+    def run(self) -> None:
+        self._save(pid=os.getpid(), host=socket.gethostname())
+        threading.Thread(target=self._heartbeat, daemon=True).start()
+        slot = self._wait_for_slot()
+        if slot is None:
+            self._finish("cancelled", error="cancelled before it started")
+            return
+        try:
+            self._save(status="running", started_at=now())
+            self._train()
+        except Exception as error:  # the record must say why, whatever happened
+            if not isinstance(error, ModelError | StoreError | OSError):
+                _LOG.exception("job %s failed", self.job_id)
+            self._finish("failed", error=describe_error(error))
+        finally:
+            slot.release()
+            self.stop.set()
+            self.jobs.prune()
+
+    def _wait_for_slot(self):
+        while not self.cancelled():
+            for number in range(self.settings.max_train_jobs):
+                lock = self.jobs.slot_lock(number)
+                try:
+                    lock.acquire()
+                    return lock
+                except TimeoutError:
+                    continue
+            time.sleep(0.2)
+        return None
+
+    def _train(self) -> None:
+        request = TrainRequest.model_validate_json(self.jobs.request_body(self.job_id))
+        active_version = self.store.active_version()
+        active = self._load(active_version)  # scored against the new model
+        base = self._load(active_version) if request.base == "active" else None  # trained further
+        prepared = prepare(request, self.settings, base)
+        task = base.task if base is not None else resolve_task(prepared.table, prepared.options)
+        metric_name = "accuracy" if task == "classification" else "r2"
+        epochs = prepared.options.epochs
+        self._save(progress=JobProgress(epochs=epochs, metric_name=metric_name))
+        callback = self._progress_callback(epochs, metric_name)
+        result = train_model(prepared.table, prepared.options, callback, prepared.base)
+        if self.cancelled():
+            self._finish("cancelled", error="cancelled while training; nothing was published")
+            return
+        comparison = compare(result, prepared.table, active, active_version)
+        activate, reason = decide(request.activate, comparison)
+        info = publish(self.store, result, activate=activate)
+        self._finish(
+            "succeeded",
+            result=JobResult(
+                version=info.version,
+                activated=info.active,
+                activation_reason=reason,
+                metrics=result.report["metrics"],
+                comparison=comparison,
+            ),
+        )
+
+    def _load(self, version: str | None) -> Network | None:
+        return load(self.store.get(version).artifact) if version else None
+
+    def _progress_callback(self, epochs: int, metric_name: str):
+        def callback(record) -> bool:
+            moment = time.monotonic()
+            if moment - self._last_progress >= PROGRESS_EVERY_S or record.epoch == epochs:
+                self._last_progress = moment
+                self._save(
+                    progress=JobProgress(
+                        epoch=record.epoch,
+                        epochs=epochs,
+                        train_loss=record.train_loss,
+                        val_loss=record.val_loss,
+                        val_metric=record.val_metric,
+                        metric_name=metric_name,
+                    )
+                )
+            return self.cancelled()
+
+        return callback
+
+    def _finish(self, status: str, **changes: object) -> None:
+        started = self.record.started_at or self.record.created_at
+        finished = now()
+        duration = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
+        self._save(status=status, finished_at=finished, duration_s=duration, **changes)
+
+
+def compare(
+    result: TrainResult, table, active: Network | None, active_version: str | None
+) -> Comparison | None:
+    """Both models' metric on the new job's held-out rows (validation, else test)."""
+    rows = result.validation_rows if len(result.validation_rows) else result.test_rows
+    if not len(rows):
+        return None
+    net = result.net
+    metric = net.metric_name
+    x, y = table.x[rows], table.y[rows]
+    new = net.evaluate(x, y)[metric]
+    active_value = None
+    if active is not None and _comparable(active, net):
+        try:
+            active_value = active.evaluate(x, y)[metric]
+        except ModelError:
+            active_value = None
+    return Comparison(
+        metric=metric, rows=len(rows), new=new, active=active_value, active_version=active_version
+    )
+
+
+def _comparable(active: Network, new: Network) -> bool:
+    same_classes = (active.classes is None and new.classes is None) or (
+        active.classes is not None
+        and new.classes is not None
+        and np.array_equal(np.asarray(active.classes).astype(str), np.asarray(new.classes).astype(str))
+    )
+    return active.task == new.task and active.feature_names == new.feature_names and same_classes
+
+
+def decide(policy: str, comparison: Comparison | None) -> tuple[bool, str]:
+    """Whether to activate, and why (shown in the job result)."""
+    if policy == "always":
+        return True, "activate=always"
+    if policy == "never":
+        return False, "activate=never"
+    if comparison is None:
+        return False, "if_better: no held-out rows to compare on"
+    if comparison.active_version is None:
+        return True, "if_better: there was no active model"
+    if comparison.active is None:
+        return False, "if_better: the active model cannot score these rows (other features, task or classes)"
+    if comparison.new >= comparison.active:
+        return True, f"if_better: {comparison.metric} {comparison.new:.4f} >= active {comparison.active:.4f}"
+    return False, f"if_better: {comparison.metric} {comparison.new:.4f} < active {comparison.active:.4f}"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or argv[0] not in ("launch", "run"):
+        print("usage: python -m service.job_runner launch|run <model_dir> <job_id>", file=sys.stderr)
+        return 2
+    mode, model_dir, job_id = argv[0], Path(argv[1]), argv[2]
+    if mode == "launch":
+        print(launch(model_dir, job_id))
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.nice(5)  # predictions first: training takes what the web workers leave
+    runner = Runner(model_dir, job_id, Settings())
+    signal.signal(signal.SIGTERM, lambda signum, frame: runner.stop.set())
+    runner.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
