@@ -15,7 +15,7 @@ from flask import Flask, Response
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from .schemas import ErrorBody, ErrorDetail
+from .schemas import LIST_FORM, OBJECT_FORM, ErrorBody, ErrorDetail
 
 _LOG = logging.getLogger("service.errors")
 
@@ -74,7 +74,7 @@ def validation_error(
 
     Invalid JSON becomes 400.
     """
-    items = error_items(error) if isinstance(error, ValidationError) else error
+    items = _one_instance_form(error_items(error) if isinstance(error, ValidationError) else error)
     detail = [ErrorDetail(loc=[*prefix, *item["loc"]], msg=item["msg"], type=item["type"]) for item in items]
     if any(item.type == "json_invalid" for item in detail):
         return ApiError(400, "request body is not valid JSON", "invalid_json", detail)
@@ -82,6 +82,30 @@ def validation_error(
     where = ".".join(str(part) for part in first.loc) or "body"
     more = f" (and {len(detail) - 1} more)" if len(detail) > 1 else ""
     return ApiError(422, f"{where}: {first.msg}{more}", "validation_error", detail)
+
+
+def _one_instance_form(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep the errors of the instance form the client meant, without pydantic's union tags.
+
+    Instances are lists or objects; pydantic reports why each form failed. The form whose
+    errors reach further into the request (a later instance, then a deeper field) is the
+    one the client used; ties go to the list form.
+    """
+    by_form: dict[str, list[dict]] = {LIST_FORM: [], OBJECT_FORM: []}
+    other = []
+    for item in items:
+        loc = item["loc"]
+        if len(loc) >= 2 and loc[0] == "instances" and loc[1] in by_form:
+            by_form[loc[1]].append({**item, "loc": ("instances", *loc[2:])})
+        else:
+            other.append(item)
+
+    def reach(form: str) -> tuple[int, int]:
+        locs = [item["loc"] for item in by_form[form]] or [()]
+        return max((loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1, len(loc)) for loc in locs)
+
+    chosen = max((LIST_FORM, OBJECT_FORM), key=lambda form: (reach(form), form == LIST_FORM))
+    return [*other, *by_form[chosen]]
 
 
 def register_error_handlers(app: Flask) -> None:

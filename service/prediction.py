@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from pydantic import ValidationError
 
-from .errors import ApiError, error_items, validation_error
+from .errors import ApiError, validation_error
 from .model_holder import Snapshot
-from .schemas import LIST_FORM, OBJECT_FORM, ErrorDetail, OutOfRange, PredictRequest, PredictResponse
+from .schemas import ErrorDetail, OutOfRange, PredictRequest, PredictResponse
 
 
 def parse_predict_request(body: bytes) -> PredictRequest:
@@ -19,32 +19,7 @@ def parse_predict_request(body: bytes) -> PredictRequest:
     try:
         return PredictRequest.model_validate_json(body)
     except ValidationError as error:
-        raise validation_error(_one_instance_form(error)) from None
-
-
-def _one_instance_form(error: ValidationError) -> list[dict]:
-    """Keep the errors of the instance form the client meant, without pydantic's union tags.
-
-    Instances are lists or objects; pydantic reports why each form failed. The form whose
-    errors reach further into the request (a later instance, then a deeper field) is the
-    one the client used; ties go to the list form.
-    """
-    items = error_items(error)
-    by_form: dict[str, list[dict]] = {LIST_FORM: [], OBJECT_FORM: []}
-    other = []
-    for item in items:
-        loc = item["loc"]
-        if len(loc) >= 2 and loc[0] == "instances" and loc[1] in by_form:
-            by_form[loc[1]].append({**item, "loc": ("instances", *loc[2:])})
-        else:
-            other.append(item)
-
-    def reach(form: str) -> tuple[int, int]:
-        locs = [item["loc"] for item in by_form[form]] or [()]
-        return max((loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1, len(loc)) for loc in locs)
-
-    chosen = max((LIST_FORM, OBJECT_FORM), key=lambda form: (reach(form), form == LIST_FORM))
-    return [*other, *by_form[chosen]]
+        raise validation_error(error) from None
 
 
 def to_matrix(request: PredictRequest, snapshot: Snapshot, max_rows: int) -> np.ndarray:

@@ -44,5 +44,10 @@ class Settings(BaseSettings):
     max_hidden_units: int = Field(1_024, ge=1, description="Widest hidden layer a job may ask for.")
     job_retention: int = Field(100, ge=1, description="Finished jobs kept on disk (the newest).")
 
+    def as_environment(self) -> dict[str, str]:
+        """These settings as ``MLP_*`` variables, for child processes (secrets left out)."""
+        values = self.model_dump(exclude={"api_token", "api_token_file"}, exclude_none=True)
+        return {f"MLP_{name.upper()}": str(value) for name, value in values.items()}
+
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1

@@ -3,6 +3,7 @@ POST /models/<version>/activate."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from ..auth import require_token
 from ..errors import ApiError, validation_error
 from ..jobs import ACTIVE_STATES, UnknownJobError
 from ..schemas import Activated, JobAccepted, JobList, TrainRequest
+from ..settings import Settings
 from ..state import current_snapshot_or_none, json_response, read_body, service
 from ..training import prepare, summary
 
@@ -47,7 +49,7 @@ def start_training() -> Response:
                 headers={"Retry-After": str(RETRY_AFTER_S)},
             )
         record = jobs.create(body, summary(train_request, prepared))
-    launch_runner(state.settings.model_dir, record.job_id)
+    launch_runner(state.settings, record.job_id)
     return json_response(
         JobAccepted(job_id=record.job_id, status=record.status),
         status=202,
@@ -55,15 +57,17 @@ def start_training() -> Response:
     )
 
 
-def launch_runner(model_dir, job_id: str) -> None:
-    """Start the detached runner process; a failure to start fails the job at once."""
+def launch_runner(settings: Settings, job_id: str) -> None:
+    """Start the detached runner process (with this app's settings); a failure to start fails
+    the job at once."""
     jobs = service().jobs
     try:
         subprocess.run(
-            [sys.executable, "-m", "service.job_runner", "launch", str(model_dir), job_id],
+            [sys.executable, "-m", "service.job_runner", "launch", str(settings.model_dir), job_id],
             check=True,
             capture_output=True,
             timeout=30,
+            env={**os.environ, **settings.as_environment()},
         )
     except (OSError, subprocess.SubprocessError) as error:
         record = jobs.read_raw(job_id)

@@ -1,0 +1,267 @@
+"""POST /train and friends through the Flask test client; jobs run in real runner processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from conftest import IRIS_FEATURES
+
+from model.store import ModelStore
+from service import Settings, create_app
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+ROW = [5.1, 3.5, 1.4, 0.2]
+
+
+@pytest.fixture
+def train_settings(store_dir: Path) -> Settings:
+    return Settings(model_dir=store_dir, api_token=TOKEN, reload_interval_s=0)
+
+
+@pytest.fixture
+def trainer(train_settings):
+    return create_app(train_settings).test_client()
+
+
+def submit(client, body: dict, headers: dict | None = None):
+    return client.post("/train", data=json.dumps(body), headers=AUTH if headers is None else headers)
+
+
+def wait_for(client, job_id: str, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record = client.get(f"/train/{job_id}", headers=AUTH).get_json()
+        if record["status"] not in ("queued", "running"):
+            return record
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {record['status']} after {timeout} s")
+
+
+def wait_until_running(client, job_id: str, epoch: int = 1, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record = client.get(f"/train/{job_id}", headers=AUTH).get_json()
+        if record["status"] == "running" and record["progress"]["epoch"] >= epoch:
+            return record
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} not running: {record}")
+
+
+# ---------------------------------------------------------------- auth
+def test_without_a_configured_token_training_is_disabled_with_a_hint(client) -> None:
+    response = submit(client, {"dataset": "iris"})
+    assert response.status_code == 403
+    assert "MLP_API_TOKEN" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}, {"Authorization": "Basic abc"}],
+)
+def test_a_missing_or_wrong_token_is_401_with_a_bearer_challenge(trainer, headers) -> None:
+    for method, path in (("post", "/train"), ("get", "/train"), ("get", "/train/" + "0" * 32)):
+        response = getattr(trainer, method)(path, data="{}", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_token_can_come_from_a_file(store_dir, tmp_path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("from-file\n")
+    client = create_app(Settings(model_dir=store_dir, api_token_file=token_file)).test_client()
+    assert client.get("/train", headers={"Authorization": "Bearer from-file"}).status_code == 200
+    assert client.get("/train", headers=AUTH).status_code == 401
+
+
+def test_prediction_endpoints_stay_open_when_a_token_is_set(trainer) -> None:
+    assert trainer.post("/predict", data=json.dumps({"instances": [ROW]})).status_code == 200
+
+
+# ---------------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    ("body", "loc", "fragment"),
+    [
+        ({}, ["body"], "either 'instances'"),
+        ({"dataset": "iris", "instances": [ROW], "targets": ["a"]}, ["body"], "either 'instances'"),
+        ({"dataset": "../../etc/passwd"}, ["dataset"], "unknown dataset"),
+        ({"instances": [ROW, ROW]}, ["targets"], "one target per instance"),
+        ({"instances": [ROW, ROW], "targets": ["a"]}, ["targets"], "one target per instance"),
+        ({"instances": [ROW] * 30, "targets": ["a"] * 30}, ["targets"], "single class"),
+        ({"instances": [ROW] * 3, "targets": ["a", "b", "a"]}, ["targets"], "too few rows"),
+        ({"instances": [ROW, [1.0]], "targets": ["a", "b"]}, ["instances", 1], "expected 4 features"),
+        ({"instances": [[1, float("nan")]], "targets": [1]}, ["instances", 0, 1], "finite"),
+        ({"instances": [ROW] * 20, "targets": [1, "b"] * 10}, ["targets"], "mix kinds"),
+        ({"dataset": "iris", "epochs": 5000}, ["epochs"], "at most 2000"),
+        ({"dataset": "iris", "hidden": [8] * 5}, ["hidden"], "at most 4 layers"),
+        ({"dataset": "iris", "hidden": [2048]}, ["hidden"], "at most 1024 units"),
+        ({"dataset": "iris", "epochs": 0}, ["epochs"], "greater than or equal to 1"),
+        ({"dataset": "iris", "activation": "swish"}, ["activation"], "activation must be one of"),
+        ({"dataset": "iris", "learning_rate": -1}, ["learning_rate"], "greater than 0"),
+        ({"dataset": "iris", "optimizer": "rmsprop"}, ["optimizer"], "'adam' or 'sgd'"),
+        ({"dataset": "iris", "path": "/etc"}, ["path"], "Extra inputs"),
+        (
+            {"dataset": "iris", "val_fraction": 0, "test_fraction": 0},
+            ["activate"],
+            "compares on held-out rows",
+        ),
+        ({"dataset": "digits", "base": "active"}, ["dataset"], "not the active model's"),
+        (
+            {"instances": [dict(zip(IRIS_FEATURES, ROW, strict=True))] * 20,
+             "targets": ["daisy"] * 10 + ["setosa"] * 10, "base": "active"},
+            ["targets"], "does not know",
+        ),
+        (
+            {"instances": [{"a": 1.0}, {"b": 2.0}] * 10, "targets": ["x", "y"] * 10},
+            ["instances", 1, "a"], "missing feature",
+        ),
+    ],
+)  # fmt: skip
+def test_data_that_cannot_be_trained_on_is_refused_at_request_time(trainer, body, loc, fragment) -> None:
+    response = trainer.post("/train", data=json.dumps(body), headers=AUTH)
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()
+    assert error["detail"][0]["loc"] == loc
+    assert fragment in error["error"] or fragment in error["detail"][0]["msg"]
+    assert trainer.get("/train", headers=AUTH).get_json()["jobs"] == []
+
+
+def test_warm_start_without_an_active_model_is_409(tmp_path) -> None:
+    client = create_app(Settings(model_dir=tmp_path, api_token=TOKEN)).test_client()
+    assert submit(client, {"dataset": "iris", "base": "active"}).status_code == 409
+
+
+def test_a_body_over_the_training_limit_is_413(store_dir) -> None:
+    client = create_app(
+        Settings(model_dir=store_dir, api_token=TOKEN, max_train_body_bytes=2048)
+    ).test_client()
+    body = {"instances": [ROW] * 200, "targets": ["a", "b"] * 100}
+    assert submit(client, body).status_code == 413
+
+
+# ---------------------------------------------------------------- jobs
+def test_a_job_trains_publishes_activates_and_reports_everything(trainer, store_dir) -> None:
+    response = submit(trainer, {"dataset": "iris", "epochs": 40, "hidden": [16], "activate": "always"})
+    assert response.status_code == 202
+    job_id = response.get_json()["job_id"]
+    assert response.headers["Location"] == f"/train/{job_id}"
+    record = wait_for(trainer, job_id)
+    assert record["status"] == "succeeded", record
+    assert record["pid"] and record["pid"] != os.getpid()
+    assert (
+        record["progress"]["epoch"] == record["progress"]["epochs"] == 40 or record["progress"]["epoch"] >= 1
+    )
+    assert record["started_at"] and record["finished_at"] and record["duration_s"] >= 0
+    result = record["result"]
+    assert result["activated"] is True and ModelStore(store_dir).active_version() == result["version"]
+    assert set(result["metrics"]) == {"train", "validation", "test"}
+    assert (
+        trainer.post("/predict", data=json.dumps({"instances": [ROW]})).headers["X-Model-Version"]
+        == result["version"]
+    )
+    listed = trainer.get("/train", headers=AUTH).get_json()["jobs"]
+    assert [job["job_id"] for job in listed] == [job_id]
+
+
+def test_inline_rows_as_objects_can_warm_start_the_active_model(trainer, store_dir, iris) -> None:
+    x, y = iris
+    rows = [dict(zip(IRIS_FEATURES, map(float, row), strict=True)) for row in x]
+    body = {"instances": rows, "targets": y.tolist(), "base": "active", "epochs": 3, "activate": "never"}
+    record = wait_for(trainer, submit(trainer, body).get_json()["job_id"])
+    assert record["status"] == "succeeded", record
+    assert record["result"]["activated"] is False
+    assert record["request"]["base"] == "active" and record["request"]["rows"] == 150
+    card = trainer.get(f"/models/{record['result']['version']}").get_json()
+    assert card["architecture"]["layer_sizes"] == [4, 8, 3]  # the active model's architecture, kept
+
+
+def test_if_better_keeps_a_worse_model_out_and_shows_both_figures(trainer, store_dir) -> None:
+    good = wait_for(
+        trainer,
+        submit(trainer, {"dataset": "iris", "epochs": 200, "activate": "always"}).get_json()["job_id"],
+    )
+    assert good["result"]["activated"] is True
+    worse = submit(trainer, {"dataset": "iris", "epochs": 1, "learning_rate": 1e-5, "activate": "if_better"})
+    record = wait_for(trainer, worse.get_json()["job_id"])
+    comparison = record["result"]["comparison"]
+    assert record["result"]["activated"] is False
+    assert comparison["active_version"] == good["result"]["version"]
+    assert comparison["new"] < comparison["active"] and comparison["metric"] == "accuracy"
+    assert "<" in record["result"]["activation_reason"]
+    assert ModelStore(store_dir).active_version() == good["result"]["version"]
+
+
+def test_a_running_job_can_be_cancelled_and_publishes_nothing(trainer, store_dir) -> None:
+    before = len(ModelStore(store_dir).versions())
+    job_id = submit(
+        trainer, {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "always"}
+    ).get_json()["job_id"]
+    wait_until_running(trainer, job_id)
+    response = trainer.delete(f"/train/{job_id}", headers=AUTH)
+    assert response.status_code in (200, 202)
+    record = wait_for(trainer, job_id)
+    assert record["status"] == "cancelled" and record["cancel_requested"] is True
+    assert len(ModelStore(store_dir).versions()) == before
+    assert trainer.delete(f"/train/{job_id}", headers=AUTH).status_code == 409
+
+
+def test_a_killed_training_process_is_reported_failed_and_the_old_model_keeps_serving(
+    trainer, store_dir
+) -> None:
+    active = ModelStore(store_dir).active_version()
+    job_id = submit(
+        trainer, {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "always"}
+    ).get_json()["job_id"]
+    record = wait_until_running(trainer, job_id)
+    os.kill(record["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while record["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        record = trainer.get(f"/train/{job_id}", headers=AUTH).get_json()
+    assert record["status"] == "failed" and "died" in record["error"]
+    assert ModelStore(store_dir).active_version() == active
+    assert (
+        trainer.post("/predict", data=json.dumps({"instances": [ROW]})).headers["X-Model-Version"] == active
+    )
+
+
+def test_beyond_the_running_and_queued_limit_submissions_get_429(store_dir) -> None:
+    settings = Settings(model_dir=store_dir, api_token=TOKEN, max_train_jobs=1, max_queued_jobs=1)
+    client = create_app(settings).test_client()
+    long_job = {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "never"}
+    first = submit(client, long_job).get_json()["job_id"]
+    second = submit(client, long_job).get_json()["job_id"]
+    wait_until_running(client, first)
+    assert client.get(f"/train/{second}", headers=AUTH).get_json()["status"] == "queued"
+    third = submit(client, long_job)
+    assert third.status_code == 429 and third.headers["Retry-After"]
+    for job_id in (second, first):
+        client.delete(f"/train/{job_id}", headers=AUTH)
+    assert {wait_for(client, job_id)["status"] for job_id in (first, second)} == {"cancelled"}
+
+
+def test_unknown_jobs_are_404(trainer) -> None:
+    assert trainer.get("/train/" + "f" * 32, headers=AUTH).status_code == 404
+    assert trainer.get("/train/../../etc", headers=AUTH).status_code == 404
+    assert trainer.delete("/train/nope", headers=AUTH).get_json()["code"] == "unknown_job"
+
+
+# ---------------------------------------------------------------- activation (rollback)
+def test_any_stored_version_can_be_activated_and_a_broken_one_is_409(trainer, store_dir, iris_net) -> None:
+    store = ModelStore(store_dir)
+    first = store.active_version()
+    second = store.publish(iris_net.save, {}).version
+    response = trainer.post(f"/models/{first}/activate", headers=AUTH)
+    assert response.status_code == 200 and response.get_json() == {"active": first, "previous": second}
+    assert trainer.get("/model").get_json()["version"] == first
+    broken = store.publish(lambda path: path.write_bytes(b"junk"), {}, activate=False).version
+    refused = trainer.post(f"/models/{broken}/activate", headers=AUTH)
+    assert refused.status_code == 409 and refused.get_json()["code"] == "invalid_version"
+    assert store.active_version() == first
+    assert trainer.post("/models/20990101T000000000000Z-abcdef/activate", headers=AUTH).status_code == 404
+    assert trainer.post(f"/models/{first}/activate").status_code == 401

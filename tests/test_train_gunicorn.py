@@ -1,0 +1,104 @@
+"""/train against real gunicorn with 2 workers: jobs outlive requests, every worker swaps."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from servers import gunicorn
+
+from model.store import ModelStore
+
+TOKEN = "gunicorn-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+ROW = [5.1, 3.5, 1.4, 0.2]
+
+
+@pytest.fixture
+def env(store_dir: Path, tmp_path: Path) -> dict[str, str]:
+    return {
+        "MLP_MODEL_DIR": str(store_dir),
+        "MLP_METRICS_DIR": str(tmp_path / "metrics"),
+        "MLP_API_TOKEN": TOKEN,
+        "MLP_MAX_TRAIN_JOBS": "1",
+        "MLP_MAX_QUEUED_JOBS": "1",
+    }
+
+
+def poll(server, job_id: str, timeout: float = 60.0) -> tuple[dict, set[str]]:
+    """Poll on new connections (so both workers answer) until the job ends; the record and the
+    pids of the workers that answered (from the request log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, _, record = server.request("GET", f"/train/{job_id}", headers=AUTH)
+        assert status == 200
+        if record["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.05)
+    pids = set(re.findall(rf"\[(\d+)\] service\.access: .*\"path\": \"/train/{job_id}\"", server.log()))
+    return record, pids
+
+
+def test_a_job_is_polled_through_both_workers_and_every_worker_serves_the_new_version(env, tmp_path) -> None:
+    with gunicorn(env, tmp_path / "log", workers=2) as server:
+        status, headers, body = server.request(
+            "POST", "/train", {"dataset": "iris", "epochs": 60, "activate": "always"}, headers=AUTH
+        )
+        assert status == 202 and headers["Location"] == f"/train/{body['job_id']}"
+        record, pids = poll(server, body["job_id"])
+        assert record["status"] == "succeeded", record
+        time.sleep(0.3)
+        _, pids = poll(server, body["job_id"])
+        assert len(pids) == 2, "both workers answered for the job"
+        new = record["result"]["version"]
+        time.sleep(1.0)  # within the 2 s promise
+        seen = {
+            server.request("POST", "/predict", {"instances": [ROW]})[1]["X-Model-Version"] for _ in range(30)
+        }
+        assert seen == {new}
+
+
+def test_predictions_keep_flowing_while_a_job_trains(env, tmp_path) -> None:
+    with gunicorn(env, tmp_path / "log", workers=2) as server:
+        _, _, body = server.request(
+            "POST",
+            "/train",
+            {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "never"},
+            headers=AUTH,
+        )
+        statuses = [server.request("POST", "/predict", {"instances": [ROW]})[0] for _ in range(100)]
+        assert statuses == [200] * 100
+        assert server.request("GET", f"/train/{body['job_id']}", headers=AUTH)[2]["status"] in (
+            "queued",
+            "running",
+        )
+        server.request("DELETE", f"/train/{body['job_id']}", headers=AUTH)
+        assert poll(server, body["job_id"])[0]["status"] == "cancelled"
+
+
+def test_concurrent_submissions_respect_the_running_and_queued_limit(env, tmp_path, store_dir) -> None:
+    with gunicorn(env, tmp_path / "log", workers=2) as server:
+        long_job = {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "never"}
+        results: list[tuple[int, dict]] = []
+
+        def submit() -> None:
+            status, _, body = server.request("POST", "/train", long_job, headers=AUTH)
+            results.append((status, body))
+
+        threads = [threading.Thread(target=submit) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        statuses = sorted(status for status, _ in results)
+        assert statuses == [202, 202, 429, 429, 429, 429]
+        for status, body in results:
+            if status == 202:
+                server.request("DELETE", f"/train/{body['job_id']}", headers=AUTH)
+        for status, body in results:
+            if status == 202:
+                assert poll(server, body["job_id"])[0]["status"] == "cancelled"
+        assert len(ModelStore(store_dir).versions()) == 1
