@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
                 bench = Bench(servers, store_dir, workdir)
                 results = measure(bench, args.selected, scripts, bodies, args, log)
                 environment = results.environment | {"model_version": version}
-        except ServerError as error:
+        except RuntimeError as error:  # ServerError, or wrk printed no result
             print(f"bench_serve: {error}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
