@@ -17,7 +17,7 @@ from .auth import configured_token
 from .errors import register_error_handlers
 from .jobs import JobStore
 from .model_holder import ModelHolder
-from .routes import health, models, predict, train
+from .routes import console, health, models, predict, train
 from .routes import v2 as v2_routes
 from .routes.docs import register_docs
 from .settings import Settings
@@ -41,7 +41,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["mlp"] = ServiceState(settings, store, holder, metrics, jobs, configured_token(settings))
     register_error_handlers(app)
     install_request_hooks(app, metrics)
-    blueprints = (predict.blueprint, models.blueprint, health.blueprint, train.blueprint, v2_routes.blueprint)
+    blueprints = (
+        predict.blueprint,
+        models.blueprint,
+        health.blueprint,
+        train.blueprint,
+        v2_routes.blueprint,
+        console.blueprint,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_docs(app)

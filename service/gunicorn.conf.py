@@ -6,6 +6,7 @@ one per core, gave the best tail latency; BLAS is pinned to one thread per worke
 multi-threaded OpenBLAS collapses when workers oversubscribe the cores.
 """
 
+import logging.config
 import os
 import shutil
 import tempfile
@@ -35,28 +36,36 @@ graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then (bounds slow leaks); jitter staggers the restarts. With the app
 # preloaded a recycle is a fork, not a 250 ms re-import.
-max_requests = 5000
-max_requests_jitter = 500
+max_requests = 50_000
+max_requests_jitter = 5_000
 preload_app = True
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 control_socket_disable = True  # gunicorn >= 25 would open a socket under $HOME otherwise
 accesslog = None  # the app writes one JSON line per request instead
-errorlog = "-"
+errorlog = "/dev/stdout"  # everything on stdout, as containers expect
 loglevel = _settings.log_level.lower()
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"}},
-    "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}
-    },
-    "root": {"handlers": ["stdout"], "level": _settings.log_level},
-    "loggers": {
-        "service": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
-        "model": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
-        "gunicorn.error": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
-    },
-}
+# The app's loggers are configured here directly rather than through gunicorn's
+# ``logconfig_dict``: with that setting gunicorn builds an access-log record for every
+# request even when it writes none (measured: ~15-30 us of a ~0.5 ms request).
+logging.config.dictConfig(
+    {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"},
+            "access": {"format": "[%(process)d] %(name)s: %(message)s"},  # the JSON has the time
+        },
+        "handlers": {
+            "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"},
+            "access": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "access"},
+        },
+        "loggers": {
+            "service": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
+            "service.access": {"handlers": ["access"], "level": _settings.log_level, "propagate": False},
+            "model": {"handlers": ["stdout"], "level": _settings.log_level, "propagate": False},
+        },
+    }
+)
 
 
 def when_ready(server) -> None:

@@ -12,9 +12,9 @@ import json
 import logging
 import os
 import re
+import secrets
 import time
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -44,6 +44,7 @@ class Metrics:
     reloads: Counter
     reload_failures: Counter
     _serving: tuple[int, str] | None = None
+    _children: dict = field(default_factory=dict)
 
     @classmethod
     def create(cls, multiprocess_dir: str | None) -> Metrics:
@@ -78,6 +79,16 @@ class Metrics:
             ),
         )
 
+    def count(self, endpoint: str, method: str, status: int, duration: float) -> None:
+        """One finished request; labelled children are cached (``labels()`` is slow-ish)."""
+        key = (endpoint, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(endpoint, method, str(status)), self.latency.labels(endpoint))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(duration)
+
     def note_serving(self, version: str) -> None:
         """Mark ``version`` as served by this process (cheap when nothing changed).
 
@@ -107,15 +118,14 @@ def install_request_hooks(app: Flask, metrics: Metrics) -> None:
     @app.before_request
     def start() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
         g.started = time.perf_counter()
 
     @app.after_request
     def finish(response: Response) -> Response:
         duration = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
-        metrics.latency.labels(endpoint).observe(duration)
+        metrics.count(endpoint, request.method, response.status_code, duration)
         served = response.headers.get("X-Model-Version")
         if served:
             metrics.note_serving(served)
@@ -125,6 +135,7 @@ def install_request_hooks(app: Flask, metrics: Metrics) -> None:
             _ACCESS_LOG.info(
                 json.dumps(
                     {
+                        "time": round(time.time(), 3),
                         "event": "request",
                         "request_id": request_id,
                         "method": request.method,
