@@ -47,6 +47,10 @@ loglevel = _settings.log_level.lower()
 # The app's loggers are configured here directly rather than through gunicorn's
 # ``logconfig_dict``: with that setting gunicorn builds an access-log record for every
 # request even when it writes none (measured: ~15-30 us of a ~0.5 ms request).
+# Documented logging optimizations: no caller lookup (sys._getframe) or thread names per record.
+logging._srcfile = None
+logging.logThreads = False
+logging.logMultiprocessing = False
 logging.config.dictConfig(
     {
         "version": 1,

@@ -30,9 +30,9 @@ def service() -> ServiceState:
     return current_app.extensions["mlp"]
 
 
-def current_snapshot() -> Snapshot:
+def current_snapshot(state: ServiceState | None = None) -> Snapshot:
     """The model snapshot for this request, or 503 when no valid model is loaded."""
-    state = service()
+    state = state or service()
     snapshot = state.holder.current()
     if snapshot is None:
         reason = state.holder.last_error or f"no model has been published to {state.settings.model_dir}"
@@ -44,16 +44,17 @@ def current_snapshot_or_none() -> Snapshot | None:
     return service().holder.current()
 
 
-def read_body(limit: int | None = None) -> bytes:
+def read_body(limit: int | None = None, state: ServiceState | None = None) -> bytes:
     """The raw request body, whatever its Content-Type.
 
     Bodies with a Content-Length over the limit are refused by Werkzeug (413) before they are
     read. A chunked body has no length up front: Werkzeug stops reading at the limit, so a
     body that reaches the limit is treated as too large rather than parsed truncated.
     """
-    limit = limit or service().settings.max_body_bytes
-    body = request.get_data(cache=True)
-    if request.content_length is None and len(body) >= limit:
+    limit = limit or (state or service()).settings.max_body_bytes
+    current = request._get_current_object()
+    body = current.get_data(cache=True)
+    if current.content_length is None and len(body) >= limit:
         raise ApiError(413, "request body is larger than the configured limit")
     return body
 

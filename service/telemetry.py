@@ -16,7 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -117,20 +117,26 @@ def install_request_hooks(app: Flask, metrics: Metrics) -> None:
 
     @app.before_request
     def start() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
-        g.started = time.perf_counter()
+        environ = request.environ
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        environ["mlp.request_id"] = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
+        environ["mlp.started"] = time.perf_counter()
 
     @app.after_request
     def finish(response: Response) -> Response:
-        duration = time.perf_counter() - g.get("started", time.perf_counter())
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.count(endpoint, request.method, response.status_code, duration)
-        served = response.headers.get("X-Model-Version")
+        current = request._get_current_object()  # one proxy lookup instead of many (hot path)
+        environ = current.environ
+        duration = time.perf_counter() - environ.get("mlp.started", time.perf_counter())
+        rule = current.url_rule
+        endpoint = rule.rule if rule is not None else "unmatched"
+        status = response.status_code
+        metrics.count(endpoint, current.method, status, duration)
+        headers = response.headers
+        served = headers.get("X-Model-Version")
         if served:
             metrics.note_serving(served)
-        request_id = g.get("request_id", "")
-        response.headers["X-Request-ID"] = request_id
+        request_id = environ.get("mlp.request_id", "")
+        headers["X-Request-ID"] = request_id
         if _ACCESS_LOG.isEnabledFor(logging.INFO):
             _ACCESS_LOG.info(
                 json.dumps(
@@ -138,9 +144,9 @@ def install_request_hooks(app: Flask, metrics: Metrics) -> None:
                         "time": round(time.time(), 3),
                         "event": "request",
                         "request_id": request_id,
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
+                        "method": current.method,
+                        "path": current.path,
+                        "status": status,
                         "duration_ms": round(duration * 1000, 3),
                         "model_version": served,
                     }

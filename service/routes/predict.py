@@ -12,12 +12,12 @@ blueprint = Blueprint("predict", __name__)
 
 @blueprint.post("/predict")
 def predict_view() -> Response:
-    body = parse_predict_request(read_body())
-    snapshot = current_snapshot()
-    x = to_matrix(body, snapshot, service().settings.max_rows)
+    state = service()
+    body = parse_predict_request(read_body(state=state))
+    snapshot = current_snapshot(state)
+    x = to_matrix(body, snapshot, state.settings.max_rows)
     result = predict(snapshot, x, body.return_probabilities)
-    metrics = service().metrics
-    metrics.rows.inc(len(x))
+    state.metrics.rows.inc(len(x))
     if result.out_of_range:
-        metrics.out_of_range_rows.inc(len(result.out_of_range))
+        state.metrics.out_of_range_rows.inc(len(result.out_of_range))
     return json_response(result, headers={"X-Model-Version": snapshot.version})
