@@ -60,6 +60,7 @@ import numpy as np
 from bench import wrk
 from bench.gunicorn_run import REPO, GunicornServer, ServerError
 from bench.report import Results, Target, cpu_text, render, summarize
+from bench.training import TOKEN, training_job
 from bench.workload import CEILING, SERVICE, Bench, Workload
 
 from model import Network
@@ -72,6 +73,13 @@ SCRIPTS = REPO / "scripts"
 WORKLOADS = [
     Workload("single", "/predict, 1 instance", 1, against_ceiling=True),
     Workload("batch1000", "/predict, 1 000 instances", 1000, against_ceiling=False),
+    Workload(
+        "training",
+        "/predict, 1 instance, while a /train job runs",
+        1,
+        against_ceiling=False,
+        during=training_job,
+    ),
 ]
 TARGETS = [  # from the issue; p99 is specified at 16 connections
     Target(
@@ -112,7 +120,12 @@ def request_body(n_rows: int) -> bytes:
 
 
 def server_env(workdir: Path, store_dir: Path, name: str, args: argparse.Namespace) -> dict[str, str]:
-    env = dict(os.environ, MLP_MODEL_DIR=str(store_dir), MLP_METRICS_DIR=str(workdir / f"metrics-{name}"))
+    env = dict(
+        os.environ,
+        MLP_MODEL_DIR=str(store_dir),
+        MLP_METRICS_DIR=str(workdir / f"metrics-{name}"),
+        MLP_API_TOKEN=TOKEN,
+    )
     if args.workers is not None:
         env["MLP_WORKERS"] = str(args.workers)
     if args.log_level is not None:

@@ -58,6 +58,9 @@ def summarize(results: Results, workloads: list[Workload], targets: list[Target]
             entry[server] = _server_figures(results.runs.get((workload.name, server), []), workload.rows)
         if workload.against_ceiling:
             summary["ratios"] |= _ceiling_ratios(workload.name, results)
+    names = {workload.name for workload in workloads}
+    if {"single", "training"} <= names:
+        summary["ratios"]["training_over_idle"] = _during_ratio("training", "single", results)
     for rows, medians in results.sequential_ms.items():
         summary["sequential"][f"{rows}_rows_ms"] = spread(medians)
     if {1, 1000} <= results.sequential_ms.keys():
@@ -83,6 +86,12 @@ def _server_figures(runs: list[WrkResult], rows: int) -> dict[str, Any]:
             present(run.cpu_ms_per_request(run.client_cpu_s) for run in good)
         ),
     }
+
+
+def _during_ratio(busy: str, idle: str, results: Results) -> Any:
+    """The service's requests/s under ``busy`` over ``idle``, within each round."""
+    pairs = zip(results.runs[(busy, SERVICE)], results.runs[(idle, SERVICE)], strict=True)
+    return spread([b.requests_per_s / i.requests_per_s for b, i in pairs if b.ok and i.ok])
 
 
 def _ceiling_ratios(name: str, results: Results) -> dict[str, Any]:
@@ -127,6 +136,7 @@ def render(summary: dict[str, Any], environment: dict[str, Any], load: str, sequ
     notes = {
         "service_over_ceiling": "requests/s within each round",
         "cpu_ceiling_over_service": "server CPU per request within each round",
+        "training_over_idle": "single-row requests/s while a /train job runs over idle, within each round",
     }
     for key, stat in summary["ratios"].items():
         note = next(text for suffix, text in notes.items() if key.endswith(suffix))
