@@ -226,8 +226,9 @@ def main(argv: list[str]) -> int:
         print(launch(model_dir, job_id))
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    os.nice(5)  # predictions first: training takes what the web workers leave
-    runner = Runner(model_dir, job_id, Settings())
+    settings = Settings()
+    os.nice(settings.train_nice)  # predictions first: training takes what the web workers leave
+    runner = Runner(model_dir, job_id, settings)
     signal.signal(signal.SIGTERM, lambda signum, frame: runner.stop.set())
     runner.run()
     return 0

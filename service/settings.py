@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_hidden_layers: int = Field(4, ge=1, description="Most hidden layers a job may ask for.")
     max_hidden_units: int = Field(1_024, ge=1, description="Widest hidden layer a job may ask for.")
     job_retention: int = Field(100, ge=1, description="Finished jobs kept on disk (the newest).")
+    train_nice: int = Field(10, ge=0, le=19, description="Niceness of training processes.")
 
     def as_environment(self) -> dict[str, str]:
         """These settings as ``MLP_*`` variables, for child processes (secrets left out)."""
