@@ -6,7 +6,8 @@ data, train with progress on stderr, publish to the model store, print a report.
 Without ``--data`` it trains on the bundled ``digits``. Progress goes to stderr (a tqdm bar
 on a terminal, one line per epoch otherwise); the report goes to stdout, as one JSON object
 with ``--json`` (the keys of ``model.pipeline``'s report plus ``version``, ``artifact``,
-``active``).
+``active``). ``--report FILE`` also writes a standalone HTML report of the new version (its card,
+learning curves and the run's metrics, drawn by the web console's own chart code).
 
 Config file (``--config``, TOML or JSON): one flat table of option names, with dashes or
 underscores (``epochs = 50``, ``hidden = [128, 64]``, ``data = "x.csv"``, ``target =
@@ -37,12 +38,13 @@ from .errors import InvalidConfigError, ModelError
 from .initializers import INITIALIZERS
 from .optimizers import OPTIMIZERS
 from .pipeline import TASKS, TrainOptions, publish, published_report, resolve_task, train_model
+from .report import build_report, load_assets, model_card, write_report
 from .schedules import SCHEDULES
 from .store import ModelStore, StoreError
 from .training import EpochRecord
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-CLI_KEYS = ("data", "dataset", "target", "model_dir")
+CLI_KEYS = ("data", "dataset", "target", "model_dir", "report")
 """Config-file keys that are not ``TrainOptions`` fields."""
 
 
@@ -103,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-activate", action="store_true", help="publish without making it the active version"
     )
     run.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
+    run.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="also write a standalone HTML report (card, learning curves, metrics) to FILE",
+    )
     run.add_argument(
         "--if-no-active",
         action="store_true",
@@ -180,9 +188,11 @@ def resolve_settings(args: argparse.Namespace) -> tuple[TrainOptions, dict[str, 
     if "data" in merged and "dataset" in merged:
         raise InvalidConfigError("give either data (a CSV path) or dataset (a bundled name), not both")
     cli = {key: merged.pop(key) for key in CLI_KEYS if key in merged}
-    for key in ("data", "dataset", "model_dir"):
+    for key in ("data", "dataset", "model_dir", "report"):
         if key in cli and not isinstance(cli[key], str | Path):
             raise InvalidConfigError(f"{key} must be a string, got {cli[key]!r}")
+    if "report" in cli:
+        _check_report_path(Path(cli["report"]))
     cli["target"] = _target_list(cli.get("target"))
     if "dataset" in cli and cli["dataset"] not in BUNDLED:
         raise InvalidConfigError(f"dataset must be one of {sorted(BUNDLED)}, got {cli['dataset']!r}")
@@ -201,6 +211,14 @@ def _target_list(value: Any) -> list[str] | None:
     if not names:
         raise InvalidConfigError("target is empty: name at least one column")
     return names
+
+
+def _check_report_path(path: Path) -> None:
+    """Refuse up front a report path that cannot be written, before any training."""
+    if path.is_dir():
+        raise InvalidConfigError(f"report {path} is a directory: give a file name, e.g. report.html")
+    if not path.parent.is_dir():
+        raise InvalidConfigError(f"report {path}: the directory {path.parent} does not exist")
 
 
 def load_table(cli: dict[str, Any]) -> Table:
@@ -283,6 +301,7 @@ def run(args: argparse.Namespace, options: TrainOptions, cli: dict[str, Any]) ->
         return EXIT_OK
     table = load_table(cli)
     store.ensure_writable()
+    assets = load_assets() if "report" in cli else None
     callback, close = progress_callback(options.epochs, _metric_name(table, options))
     try:
         result = train_model(table, options, callback)
@@ -296,6 +315,13 @@ def run(args: argparse.Namespace, options: TrainOptions, cli: dict[str, Any]) ->
     report = published_report(result, info)
     report["timings"]["total_s"] = table.load_seconds + time.perf_counter() - started
     print(json.dumps(report) if args.json else format_report(report))
+    if assets is not None:
+        card = model_card(info.version, result.net.describe(), active=info.active)
+        try:
+            write_report(Path(cli["report"]), build_report(card, report, assets))
+        except OSError as error:
+            message = f"version {info.version} was published, but the report was not written: {error}"
+            return _fail(message, EXIT_FAILURE)
     return EXIT_OK
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -261,3 +262,44 @@ def test_if_no_active_trains_an_empty_store_once_then_does_nothing(tmp_path: Pat
     second = run(tmp_path, "--if-no-active", "--model-dir", str(store))
     assert second.returncode == 0 and "already has an active version" in second.stderr
     assert len(ModelStore(store).versions()) == 1
+
+
+def _report_data(path: Path) -> dict:
+    block = r'<script type="application/json" id="report-data">(.*?)</script>'
+    match = re.search(block, path.read_text(), re.S)
+    assert match, "the report embeds its data"
+    return json.loads(match.group(1))
+
+
+def test_report_writes_a_standalone_html_report_of_the_published_version(tmp_path: Path) -> None:
+    report = run_json(tmp_path, "--dataset", "iris", "--report", "report.html", *FAST)
+    data = _report_data(tmp_path / "report.html")
+    card, run_summary = data["card"], data["run"]
+    assert card["version"] == report["version"] and card["active"] is True
+    assert [feature["name"] for feature in card["features"]][:2] == ["sepal_length", "sepal_width"]
+    assert len(card["training"]["history"]["epochs"]) == report["epochs_run"]
+    assert run_summary["metrics"] == report["metrics"] and run_summary["confusion_matrix"] is not None
+    assert "MlpCharts.confusionHeatMap" in (tmp_path / "report.html").read_text()
+
+
+def test_a_config_file_may_name_the_report(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "train.toml").write_text('dataset = "iris"\nreport = "out/model.html"\n')
+    report = run_json(tmp_path, "--config", "train.toml", *FAST)
+    assert _report_data(tmp_path / "out" / "model.html")["card"]["version"] == report["version"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--report", "no/r.html"], "error: report no/r.html: the directory no does not exist"),
+        (["--report", "."], "error: report . is a directory: give a file name"),
+    ],
+)
+def test_a_report_that_cannot_be_written_is_refused_before_training(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    done = run(tmp_path, "--dataset", "iris", *FAST, *args)
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1 and done.stderr.startswith(message)
+    assert done.stdout == ""
+    assert_nothing_published(tmp_path / "models")

@@ -143,7 +143,7 @@ const MlpCharts = (() => {
       const mx = round(px(spec.marker.x));
       out += `<line class="marker" x1="${mx}" x2="${mx}" y1="${margin.top}" y2="${margin.top + plotH}" stroke="${COLORS.axis}" stroke-dasharray="2 3"/>`;
       const right = mx > margin.left + plotW * 0.7;
-      out += text(right ? mx - 4 : mx + 4, margin.top + 10, spec.marker.label || "",
+      out += text(right ? mx - 4 : mx + 4, margin.top - 5, spec.marker.label || "",
         `font-size="11" fill="${COLORS.muted}" text-anchor="${right ? "end" : "start"}"`);
     }
     let legendX = width - margin.right;
@@ -160,8 +160,8 @@ const MlpCharts = (() => {
       }
       const label = String(series.name);
       legendX -= 7 * label.length + 34;
-      out += `<line x1="${legendX}" x2="${legendX + 22}" y1="30" y2="30" stroke="${style.color}" stroke-width="2"${style.dash ? ` stroke-dasharray="${style.dash}"` : ""}/>`;
-      out += text(legendX + 26, 34, label, `font-size="12" fill="${COLORS.text}"`);
+      out += `<line x1="${legendX}" x2="${legendX + 22}" y1="14" y2="14" stroke="${style.color}" stroke-width="2"${style.dash ? ` stroke-dasharray="${style.dash}"` : ""}/>`;
+      out += text(legendX + 26, 18, label, `font-size="12" fill="${COLORS.text}"`);
     }
     return `${out}</svg>`;
   }

@@ -115,6 +115,7 @@
     });
     $("try-fields").replaceChildren(...fields);
     $("try-result").replaceChildren();
+    say("try-message", "");
   }
 
   function flagInput(input, feature) {
@@ -315,8 +316,15 @@
     }
     try {
       const trained = await api("GET", `/models/${encodeURIComponent(result.version)}`);
+      const history = trained.training && trained.training.history;
+      if (history && history.epochs) {
+        // Progress is sampled while the job runs; the saved history has every epoch.
+        $("train-status").textContent = `Job ${record.job_id}: succeeded after ${history.epochs.length} epochs ` +
+          `(${String(history.stop_reason).replace(/_/g, " ")}).`;
+        $("train-progress").value = $("train-progress").max;
+      }
       const curves = el("div");
-      renderCurves(curves, trained.training && trained.training.history);
+      renderCurves(curves, history);
       parts.push(curves);
     } catch (error) {
       parts.push(el("p", { className: "message", "data-kind": "error" }, error.message));
