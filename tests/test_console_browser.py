@@ -255,7 +255,6 @@ def test_every_control_has_a_label_and_all_text_has_readable_contrast(console) -
 
 def test_training_with_the_token_shows_progress_and_ends_activated(console, server) -> None:
     page, before = console.page, active_version(server)
-    page.click("#try-submit")
     page.fill("#token", TOKEN)
     page.select_option("#train-source", "paste")
     page.fill("#train-data", (ROOT / "data" / "iris.csv").read_text())
@@ -286,6 +285,8 @@ def test_training_with_the_token_shows_progress_and_ends_activated(console, serv
     assert page.locator("#train-result svg.line-chart").count() == 2
     assert page.locator(f'#versions tr[data-version="{new}"] .badge').count() == 1
     assert time.monotonic() - started < 30
+    page.click("#try-submit")  # the screenshot shows every section in use
+    page.wait_for_selector("#prediction-value")
     assert screenshot(page, "console.png").stat().st_size > 10_000
     assert console.problems == []
 
