@@ -232,9 +232,7 @@ class ModelStore:
         self.lock_timeout = lock_timeout
         self._versions_dir = self.root / VERSIONS_DIR
         self._pointer = self.root / POINTER_NAME
-        self._lock = filelock.FileLock(
-            str(self.root / LOCK_NAME), timeout=-1 if lock_timeout is None else lock_timeout
-        )
+        self._locks: dict[int, filelock.FileLock] = {}
 
     # ----------------------------------------------------------------- reading (no lock)
 
@@ -390,6 +388,17 @@ class ModelStore:
             return self._prune_locked(keep=None)
 
     # ----------------------------------------------------------------- helpers
+
+    @property
+    def _lock(self) -> filelock.FileLock:
+        """This process's lock object: a lock made before a fork (gunicorn preloads the app in
+        its master) must not be used by the forked workers, and filelock refuses it."""
+        pid = os.getpid()
+        lock = self._locks.get(pid)
+        if lock is None:
+            timeout = -1 if self.lock_timeout is None else self.lock_timeout
+            lock = self._locks[pid] = filelock.FileLock(str(self.root / LOCK_NAME), timeout=timeout)
+        return lock
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import ModelError, Network, load
+from model import EpochRecord, ModelError, Network, load
 from model.pipeline import TrainResult, publish, resolve_task, train_model
 from model.store import ModelStore, StoreError
 
@@ -123,6 +123,8 @@ class Runner:
         self._save(progress=JobProgress(epochs=epochs, metric_name=metric_name))
         callback = self._progress_callback(epochs, metric_name)
         result = train_model(prepared.table, prepared.options, callback, prepared.base)
+        # The throttled callback may have skipped the last epoch (early stopping).
+        self._save(progress=progress_of(result.history.records[-1], epochs, metric_name))
         if self.cancelled():
             self._finish("cancelled", error="cancelled while training; nothing was published")
             return
@@ -148,16 +150,7 @@ class Runner:
             moment = time.monotonic()
             if moment - self._last_progress >= PROGRESS_EVERY_S or record.epoch == epochs:
                 self._last_progress = moment
-                self._save(
-                    progress=JobProgress(
-                        epoch=record.epoch,
-                        epochs=epochs,
-                        train_loss=record.train_loss,
-                        val_loss=record.val_loss,
-                        val_metric=record.val_metric,
-                        metric_name=metric_name,
-                    )
-                )
+                self._save(progress=progress_of(record, epochs, metric_name))
             return self.cancelled()
 
         return callback
@@ -167,6 +160,17 @@ class Runner:
         finished = now()
         duration = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
         self._save(status=status, finished_at=finished, duration_s=duration, **changes)
+
+
+def progress_of(record: EpochRecord, epochs: int, metric_name: str) -> JobProgress:
+    return JobProgress(
+        epoch=record.epoch,
+        epochs=epochs,
+        train_loss=record.train_loss,
+        val_loss=record.val_loss,
+        val_metric=record.val_metric,
+        metric_name=metric_name,
+    )
 
 
 def compare(

@@ -310,11 +310,6 @@ def test_activating_a_version_asks_for_the_token_and_sends_nothing_without_it(
     assert console.problems == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /models/<v>/activate answers 500 under gunicorn: the ModelStore's filelock.FileLock is "
-    "created in the preloading master and filelock 4 refuses a lock inherited across fork",
-)
 def test_a_stored_version_is_activated_from_the_versions_table_with_the_token(
     console, server, store, iris_net
 ) -> None:

@@ -412,3 +412,19 @@ def test_a_root_that_cannot_be_created_is_reported_as_not_writable(tmp_path: Pat
     with pytest.raises(StoreNotWritableError):
         store.publish(writer(b"x"), {})
     assert store.versions() == [] and store.active_version() is None
+
+
+def test_a_store_made_before_a_fork_can_publish_in_the_child(tmp_path: Path) -> None:
+    # gunicorn preloads the app (and its store) in the master, then forks the workers.
+    store = ModelStore(tmp_path / "store")
+    store.publish(lambda path: path.write_bytes(b"parent"), {})
+    pid = os.fork()
+    if pid == 0:
+        try:
+            store.publish(lambda path: path.write_bytes(b"child"), {})
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert len(store.versions()) == 2

@@ -102,3 +102,28 @@ def test_concurrent_submissions_respect_the_running_and_queued_limit(env, tmp_pa
             if status == 202:
                 assert poll(server, body["job_id"])[0]["status"] == "cancelled"
         assert len(ModelStore(store_dir).versions()) == 1
+
+
+def test_rollback_over_real_gunicorn_reaches_every_worker(env, tmp_path, store_dir, iris_net) -> None:
+    store = ModelStore(store_dir)
+    first = store.active_version()
+    with gunicorn(env, tmp_path / "log", workers=2) as server:
+        second = store.publish(iris_net.save, {}).version
+        status, _, body = server.request("POST", f"/models/{first}/activate", headers=AUTH)
+        assert status == 200 and body == {"active": first, "previous": second}
+        time.sleep(1.0)
+        seen = {
+            server.request("POST", "/predict", {"instances": [ROW]})[1]["X-Model-Version"] for _ in range(20)
+        }
+        assert seen == {first}
+
+
+def test_an_early_stopped_job_reports_its_last_epoch(env, tmp_path) -> None:
+    with gunicorn(env, tmp_path / "log", workers=1) as server:
+        job = {"dataset": "iris", "epochs": 2000, "patience": 1, "activate": "never"}
+        _, _, body = server.request("POST", "/train", job, headers=AUTH)
+        record, _ = poll(server, body["job_id"])
+        assert record["status"] == "succeeded"
+        assert record["progress"]["epoch"] < 2000 and record["progress"]["epochs"] == 2000
+        card = server.request("GET", f"/models/{record['result']['version']}")[2]
+        assert len(card["training"]["history"]["epochs"]) == record["progress"]["epoch"]
