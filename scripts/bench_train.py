@@ -16,7 +16,8 @@ b : MNIST-shaped synthetic data, a fixed-seed mixture of Gaussians (60 000 + 10 
 Figures: seconds per epoch (the whole ``fit`` call divided by the epochs, so each library's
 own set-up counts; the targets use this), ``x ours`` (their seconds over ours: above 1 means
 ours is faster), ``loop s/ep`` and ``loop x`` (the median epoch inside the training loop,
-where the library exposes it: ours and torch), test accuracy, and training GFLOP/s
+where the library exposes it: ours and torch), ``setup s`` (the fit call less its epochs:
+preprocessing and allocation, ours and torch), test accuracy, and training GFLOP/s
 (6 x parameters x training samples per epoch, from s/epoch) next to a plain float32 2048^3
 matmul measured in the same run.
 
@@ -97,10 +98,11 @@ class Data:
 
 @dataclass(frozen=True)
 class Run:
-    """One training run: wall seconds per epoch, loop-only epoch seconds, test accuracy."""
+    """One training run: wall seconds per epoch, loop-only figures where known, test accuracy."""
 
-    seconds_per_epoch: float
-    loop_seconds_per_epoch: float | None
+    seconds_per_epoch: float  # the whole fit call / epochs
+    loop_seconds_per_epoch: float | None  # median epoch inside the training loop
+    setup_seconds: float | None  # the fit call less all its epochs: preprocessing, allocation
     accuracy: float
 
 
@@ -153,8 +155,9 @@ def train_ours(workload: Workload, data: Data, seed: int, epochs: int, init: str
         learning_rate=workload.learning_rate, optimizer="adam", val_fraction=0.0,
     )  # fmt: skip
     seconds = time.perf_counter() - started
-    loop = statistics.median(record.seconds for record in history.records)
-    return Run(seconds / epochs, loop, net.evaluate(data.x_test, data.y_test)["accuracy"])
+    epoch_seconds = [record.seconds for record in history.records]
+    accuracy = net.evaluate(data.x_test, data.y_test)["accuracy"]
+    return Run(seconds / epochs, statistics.median(epoch_seconds), seconds - sum(epoch_seconds), accuracy)
 
 
 def train_sklearn(workload: Workload, data: Data, seed: int, epochs: int, init: str) -> Run:
@@ -172,7 +175,7 @@ def train_sklearn(workload: Workload, data: Data, seed: int, epochs: int, init: 
         started = time.perf_counter()
         clf.fit(data.z_train, data.y_train)
         seconds = time.perf_counter() - started
-    return Run(seconds / epochs, None, float(clf.score(data.z_test, data.y_test)))
+    return Run(seconds / epochs, None, None, float(clf.score(data.z_test, data.y_test)))
 
 
 def train_torch(workload: Workload, data: Data, seed: int, epochs: int, init: str) -> Run:
@@ -206,7 +209,8 @@ def train_torch(workload: Workload, data: Data, seed: int, epochs: int, init: st
     seconds = time.perf_counter() - started
     with torch.no_grad():
         predicted = net(torch.from_numpy(data.z_test.astype(np.float32))).argmax(dim=1).numpy()
-    return Run(seconds / epochs, statistics.median(epoch_seconds), float(np.mean(predicted == data.y_test)))
+    accuracy = float(np.mean(predicted == data.y_test))
+    return Run(seconds / epochs, statistics.median(epoch_seconds), seconds - sum(epoch_seconds), accuracy)
 
 
 TRAINERS = {"ours": train_ours, "sklearn": train_sklearn, "torch": train_torch}
@@ -268,11 +272,13 @@ def bench(workload: Workload, data: Data, settings: Settings) -> dict:
     for impl, impl_runs in runs.items():
         seconds = statistics.median(run.seconds_per_epoch for run in impl_runs)
         loops = [run.loop_seconds_per_epoch for run in impl_runs if run.loop_seconds_per_epoch is not None]
+        setups = [run.setup_seconds for run in impl_runs if run.setup_seconds is not None]
         gflops = flop_per_epoch / seconds / 1e9
         results[impl] = {
             "dtype": DTYPE_OF[impl],
             "seconds_per_epoch": seconds,
             "loop_seconds_per_epoch": statistics.median(loops) if loops else None,
+            "setup_seconds": statistics.median(setups) if setups else None,
             "accuracy": statistics.median(run.accuracy for run in impl_runs),
             "gflops": gflops,
             "matmul_fraction": gflops / matmul_rate,
@@ -341,6 +347,7 @@ def check_targets(workload: Workload, results: dict, matmul_rate: float) -> list
 def environment(impls: list[str]) -> dict[str, Any]:
     """Thread settings of every BLAS/OpenMP pool loaded, and library versions."""
     info: dict[str, Any] = {"cpu_count": len(os.sched_getaffinity(0)), "numpy": np.__version__}
+    info["load_average_1m"] = os.getloadavg()[0]  # other processes on a shared machine skew timings
     env_vars = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     info["env"] = {name: os.environ.get(name) for name in env_vars}
     if "sklearn" in impls:
@@ -364,7 +371,9 @@ def environment(impls: list[str]) -> dict[str, Any]:
 
 def format_header(env: dict[str, Any]) -> list[str]:
     versions = ", ".join(f"{name} {env[name]}" for name in ("numpy", "sklearn", "torch") if name in env)
-    lines = [f"{versions}; {env['cpu_count']} cores; env {env['env']}"]
+    lines = [
+        f"{versions}; {env['cpu_count']} cores, load average {env['load_average_1m']:.2f}; env {env['env']}"
+    ]
     if "torch_threads" in env:
         lines.append(f"torch.get_num_threads() = {env['torch_threads']}")
     for pool in env.get("threadpools", []):
@@ -387,15 +396,16 @@ def format_report(report: dict) -> list[str]:
         f"  float32 {MATMUL_SIZE}^3 matmul: {report['matmul_gflops']:.1f} GFLOP/s (median of "
         f"{len(report['matmul_gflops_runs'])})",
         f"  {'impl':<8} {'dtype':<8} {'s/epoch':>9} {'x ours':>7} {'loop s/ep':>9} {'loop x':>7} "
-        f"{'GFLOP/s':>8} {'% matmul':>8} {'test acc':>9}",
+        f"{'setup s':>8} {'GFLOP/s':>8} {'% matmul':>8} {'test acc':>9}",
     ]
     for impl, r in report["results"].items():
         loop_seconds = r["loop_seconds_per_epoch"]
         loop = f"{loop_seconds:9.4f}" if loop_seconds is not None else f"{'-':>9}"
         ratio = f"{r['time_vs_ours']:6.2f}x" if "time_vs_ours" in r else f"{'-':>7}"
         loop_ratio = f"{r['loop_time_vs_ours']:6.2f}x" if "loop_time_vs_ours" in r else f"{'-':>7}"
+        setup = f"{r['setup_seconds']:8.3f}" if r["setup_seconds"] is not None else f"{'-':>8}"
         lines.append(
-            f"  {impl:<8} {r['dtype']:<8} {r['seconds_per_epoch']:9.4f} {ratio} {loop} {loop_ratio} "
+            f"  {impl:<8} {r['dtype']:<8} {r['seconds_per_epoch']:9.4f} {ratio} {loop} {loop_ratio} {setup} "
             f"{r['gflops']:8.2f} {r['matmul_fraction']:8.1%} {r['accuracy']:9.2%}"
         )
     for target in report["targets"]:
