@@ -57,8 +57,7 @@ class Backprop:
             if i < n_layers - 1:
                 self.activation.forward(z, outputs[i])
         logits = outputs[-1]
-        loss = self.output_loss.loss(logits, y)
-        dz = self.output_loss.delta(logits, y)  # overwrites logits with dL/dz, (m, n_out)
+        loss, dz = self.output_loss.loss_and_delta(logits, y)  # logits become dL/dz, (m, n_out)
         for i in range(n_layers - 1, -1, -1):
             np.matmul(inputs[i].T, dz, out=self.grad_weights[i])
             np.sum(dz, axis=0, out=self.grad_biases[i])

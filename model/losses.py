@@ -37,6 +37,8 @@ class OutputLoss:
     output: Callable[[np.ndarray], np.ndarray]
     loss: Callable[[np.ndarray, np.ndarray], float]
     delta: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    # Both at once, sharing the passes over z (the training step's path); overwrites z.
+    loss_and_delta: Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -67,6 +69,19 @@ def _softmax_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return z
 
 
+def _softmax_loss_and_delta(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    rows = np.arange(len(y))
+    z -= z.max(axis=1, keepdims=True)
+    picked = z[rows, y]  # (m,) shifted logit of the true class
+    np.exp(z, out=z)
+    sums = z.sum(axis=1)  # (m,)
+    loss = float(np.mean(np.log(sums) - picked))
+    z /= sums[:, None]
+    z[rows, y] -= 1
+    z /= len(y)
+    return loss, z
+
+
 def _binary_cross_entropy(z: np.ndarray, y: np.ndarray) -> float:
     # -[y log s(z) + (1 - y) log(1 - s(z))] = softplus(z) - y z, softplus(z) = max(z, 0) +
     # log1p(exp(-|z|)): no overflow for any z.
@@ -82,6 +97,10 @@ def _sigmoid_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return z
 
 
+def _sigmoid_loss_and_delta(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    return _binary_cross_entropy(z, y), _sigmoid_delta(z, y)
+
+
 def _squared_error(z: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((z - y) ** 2))
 
@@ -93,11 +112,29 @@ def _identity_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return z
 
 
+def _identity_loss_and_delta(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    z -= y
+    flat = z.ravel()
+    loss = float(np.dot(flat, flat)) / z.size
+    z *= 2.0 / z.size
+    return loss, z
+
+
 OUTPUT_LOSSES: dict[str, OutputLoss] = {
     pair.name: pair
     for pair in (
-        OutputLoss("softmax_cross_entropy", softmax, _softmax_cross_entropy, _softmax_delta),
-        OutputLoss("sigmoid_binary_cross_entropy", sigmoid, _binary_cross_entropy, _sigmoid_delta),
-        OutputLoss("identity_squared_error", np.array, _squared_error, _identity_delta),
+        OutputLoss(
+            "softmax_cross_entropy", softmax, _softmax_cross_entropy, _softmax_delta, _softmax_loss_and_delta
+        ),
+        OutputLoss(
+            "sigmoid_binary_cross_entropy",
+            sigmoid,
+            _binary_cross_entropy,
+            _sigmoid_delta,
+            _sigmoid_loss_and_delta,
+        ),
+        OutputLoss(
+            "identity_squared_error", np.array, _squared_error, _identity_delta, _identity_loss_and_delta
+        ),
     )
 }

@@ -164,7 +164,9 @@ class Network:
         rng = np.random.default_rng(self.seed)
         stratify = y_encoded if self.output_loss == "softmax_cross_entropy" or self._is_binary else None
         train_idx, val_idx = train_validation_split(len(x), config.val_fraction, rng, _flat_labels(stratify))
-        x_train, y_train = x[train_idx], y_encoded[train_idx]
+        # No copy when every row trains (no validation split).
+        x_train = x if len(val_idx) == 0 else x[train_idx]
+        y_train = y_encoded if len(val_idx) == 0 else y_encoded[train_idx]
         if not warm:
             self.x_scaler = Scaler.fit(x_train)
             if self.task == "regression":

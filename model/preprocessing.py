@@ -29,22 +29,44 @@ class Scaler:
 
     @classmethod
     def fit(cls, x: np.ndarray) -> Scaler:
-        std = x.std(axis=0)
-        return cls(x.mean(axis=0), np.where(std > 0, std, 1.0))
+        """Column means and standard deviations, accumulated in float64 over row chunks (two
+        passes, temporaries of one chunk only)."""
+        n = len(x)
+        mean = sum(chunk.sum(axis=0, dtype=np.float64) for chunk in _row_chunks(x)) / n
+        squares = sum(((chunk - mean) ** 2).sum(axis=0) for chunk in _row_chunks(x))
+        std = np.sqrt(squares / n)
+        return cls(mean, np.where(std > 0, std, 1.0))
 
     def transform(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
         """(n, n_columns) -> standardized, C-contiguous, in ``dtype``.
 
+        Computed in float64 one chunk of rows at a time, written straight into the result.
         Standardized values are clipped to +-``MAX_STANDARDIZED``: a finite but absurd input
         (1e308) then gives a finite, saturated prediction instead of inf/NaN.
         """
-        with np.errstate(over="ignore"):
-            z = (x - self.mean) / self.scale
-        np.clip(z, -MAX_STANDARDIZED, MAX_STANDARDIZED, out=z)
-        return np.ascontiguousarray(z, dtype=dtype)
+        out = np.empty(x.shape, dtype=dtype)
+        start = 0
+        for chunk in _row_chunks(x):
+            with np.errstate(over="ignore"):
+                z = (chunk - self.mean) / self.scale
+            np.clip(z, -MAX_STANDARDIZED, MAX_STANDARDIZED, out=z)
+            out[start : start + len(chunk)] = z
+            start += len(chunk)
+        return out
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
         return np.asarray(z, np.float64) * self.scale + self.mean
+
+
+CHUNK_VALUES = 1 << 20
+"""Values per chunk when scaling big matrices (8 MiB of float64): temporaries stay small."""
+
+
+def _row_chunks(x: np.ndarray):
+    """Consecutive row blocks of ``x`` of about ``CHUNK_VALUES`` values each."""
+    rows = max(1, CHUNK_VALUES // max(1, x.shape[1] if x.ndim > 1 else 1))
+    for start in range(0, len(x), rows):
+        yield x[start : start + rows]
 
 
 def infer_task(y: np.ndarray) -> str:

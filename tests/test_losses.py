@@ -66,3 +66,14 @@ def test_softmax_rows_sum_to_one_even_for_huge_logits() -> None:
     p = softmax(np.array([[1e4, 1e4 - 1, -1e4]], dtype=np.float32))
     assert p.sum() == pytest.approx(1.0)
     assert p[0, 2] == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(OUTPUT_LOSSES))
+def test_the_fused_loss_and_delta_equal_the_separate_ones(name: str) -> None:
+    pair = OUTPUT_LOSSES[name]
+    rng = np.random.default_rng(9)
+    z = rng.normal(0, 3, size=(5, 3))
+    y = targets_for(name, rng, 5, 3)
+    loss, delta = pair.loss_and_delta(z.copy(), y)
+    assert loss == pytest.approx(pair.loss(z, y), rel=1e-12)
+    np.testing.assert_allclose(delta, pair.delta(z.copy(), y), rtol=1e-12)
