@@ -39,6 +39,7 @@ class Backprop:
         self.z = [np.empty((batch_size, w), dtype) if activation.needs_input else None for w in widths[:-1]]
         self.da = [np.empty((batch_size, w), dtype) for w in widths[:-1]]
         self._l2_buffer = np.empty(params.n_weights, dtype) if l2 > 0 else None
+        self._ones = np.ones((1, batch_size), dtype)
 
     def loss_and_gradient(self, x: np.ndarray, y: np.ndarray) -> float:
         """Objective (mean data loss + l2/2 * sum of squared weights) on ``x``; fills ``grad``.
@@ -60,7 +61,8 @@ class Backprop:
         loss, dz = self.output_loss.loss_and_delta(logits, y)  # logits become dL/dz, (m, n_out)
         for i in range(n_layers - 1, -1, -1):
             np.matmul(inputs[i].T, dz, out=self.grad_weights[i])
-            np.sum(dz, axis=0, out=self.grad_biases[i])
+            # Column sums as a (1, m) @ (m, n) product: BLAS, ~3x faster than np.sum(axis=0).
+            np.matmul(self._ones[:, :m], dz, out=self.grad_biases[i][None, :])
             if i == 0:
                 break  # no gradient with respect to the data
             da = self.da[i - 1][:m]

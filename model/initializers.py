@@ -7,8 +7,11 @@ Each scheme draws a weight matrix of shape ``(fan_in, fan_out)`` and a bias of s
 - ``glorot``: Glorot/Xavier uniform, U(+-sqrt(6 / (fan_in + fan_out))), zero bias.
 - ``he``: He/Kaiming normal, N(0, 2 / fan_in), zero bias.
 
-The default is ``pytorch``: measured on an MNIST-shaped task it learned fastest in the first
-epochs (see the README's model section and ``scripts/bench_train.py``).
+The default is ``pytorch``. Measured: on the issue's MNIST-shaped synthetic task it reached
+0.69 test accuracy after 5 epochs where glorot and he reached 0.58 and 0.52; on
+``scripts/bench_train.py``'s workload (b) the three tie within noise after 3 epochs (pytorch
+88.42 %, glorot 88.47 %, he 88.28 %, median of 3 seeds), and glorot/he lead by ~0.5 point
+after 5 (2 seeds: about the noise). Nothing measured beats it clearly, so it stays.
 """
 
 from __future__ import annotations

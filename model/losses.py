@@ -70,15 +70,16 @@ def _softmax_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _softmax_loss_and_delta(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    rows = np.arange(len(y))
+    m = len(y)
+    rows = np.arange(m)
     z -= z.max(axis=1, keepdims=True)
     picked = z[rows, y]  # (m,) shifted logit of the true class
     np.exp(z, out=z)
     sums = z.sum(axis=1)  # (m,)
-    loss = float(np.mean(np.log(sums) - picked))
+    loss = (float(np.log(sums).sum()) - float(picked.sum())) / m
+    sums *= m  # (softmax - onehot) / m in one pass: divide by m * sums, subtract 1 / m
     z /= sums[:, None]
-    z[rows, y] -= 1
-    z /= len(y)
+    z[rows, y] -= 1.0 / m
     return loss, z
 
 

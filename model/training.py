@@ -137,20 +137,25 @@ def train(
         config.optimizer, params.flat.size, params.dtype, config.momentum, config.nesterov
     )
     schedule = SCHEDULES[config.lr_schedule]
-    x_epoch, y_epoch = np.empty_like(x), np.empty_like(y)
+    # Each batch is gathered into these buffers (contiguous, cache-sized); no shuffled copy
+    # of the whole set per epoch.
+    x_batch = np.empty((batch_size, *x.shape[1:]), x.dtype)
+    y_batch = np.empty((batch_size, *y.shape[1:]), y.dtype)
     best_loss, best_flat, stale = math.inf, None, 0
     for epoch in range(config.epochs):
         started = time.perf_counter()
         rate = schedule(config.learning_rate, epoch, config.epochs)
         order = rng.permutation(n)
-        np.take(x, order, axis=0, out=x_epoch)  # contiguous shuffled copy: batches are slices
-        np.take(y, order, axis=0, out=y_epoch)
         total = 0.0
         # A diverging run overflows; that is detected just below and reported as one error.
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n, batch_size):
-                stop = min(start + batch_size, n)
-                total += backprop.loss_and_gradient(x_epoch[start:stop], y_epoch[start:stop]) * (stop - start)
+                rows = order[start : start + batch_size]
+                m = len(rows)
+                xb, yb = x_batch[:m], y_batch[:m]
+                np.take(x, rows, axis=0, out=xb)
+                np.take(y, rows, axis=0, out=yb)
+                total += backprop.loss_and_gradient(xb, yb) * m
                 optimizer.step(params.flat, backprop.grad, rate)
         train_loss = total / n
         if not math.isfinite(train_loss) or not np.all(np.abs(params.flat) < MAX_PARAMETER):
