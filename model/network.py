@@ -36,7 +36,7 @@ from .preprocessing import (
 )
 from .splitting import train_validation_split
 from .training import Callback, History, TrainingConfig, train
-from .validation import as_feature_matrix, as_target_array, check_feature_names
+from .validation import as_feature_matrix, as_target_array, check_feature_names, feature_matrix
 
 TASKS = ("classification", "regression")
 DTYPES = ("float32", "float64")
@@ -152,7 +152,7 @@ class Network:
             )
         config = TrainingConfig(**hyperparameters)
         warm = warm_start and self.is_fitted
-        x = as_feature_matrix(X, self.n_features if warm else None)
+        x, x_min, x_max = feature_matrix(X, self.n_features if warm else None)
         y_array = as_target_array(y, len(x))
         if warm:
             if feature_names is not None and tuple(feature_names) != self.feature_names:
@@ -171,10 +171,10 @@ class Network:
             self.x_scaler = Scaler.fit(x_train)
             if self.task == "regression":
                 self.y_scaler = Scaler.fit(y_train)
-            self.feature_min, self.feature_max = x.min(axis=0), x.max(axis=0)
+            self.feature_min, self.feature_max = x_min.astype(np.float64), x_max.astype(np.float64)
         else:
-            self.feature_min = np.minimum(self.feature_min, x.min(axis=0))
-            self.feature_max = np.maximum(self.feature_max, x.max(axis=0))
+            self.feature_min = np.minimum(self.feature_min, x_min)
+            self.feature_max = np.maximum(self.feature_max, x_max)
         params = self._initial_parameters(x.shape[1], rng, warm)
         evaluate = None
         if len(val_idx):
