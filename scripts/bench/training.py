@@ -11,7 +11,13 @@ from contextlib import contextmanager
 from .workload import SERVICE, Bench
 
 TOKEN = "bench-serve-token"
-LONG_JOB = {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "never"}
+LONG_JOB = {
+    "dataset": "digits",
+    "epochs": 2000,
+    "patience": 2000,
+    "hidden": [1024, 1024],
+    "activate": "never",
+}
 
 
 def _call(bench: Bench, method: str, path: str, body: dict | None = None) -> dict:
