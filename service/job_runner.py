@@ -13,6 +13,7 @@ marker stops it cleanly: status ``cancelled``, nothing published.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -221,6 +222,18 @@ def decide(policy: str, comparison: Comparison | None) -> tuple[bool, str]:
     return False, f"if_better: {comparison.metric} {comparison.new:.4f} < active {comparison.active:.4f}"
 
 
+def lower_priority(nice: int) -> None:
+    """Predictions first: training takes only what the web workers leave.
+
+    ``nice`` 19 also asks Linux for ``SCHED_IDLE`` (run only when a core would otherwise be
+    idle); lower values are plain niceness.
+    """
+    os.nice(nice)
+    if nice >= 19 and hasattr(os, "SCHED_IDLE"):
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 3 or argv[0] not in ("launch", "run"):
         print("usage: python -m service.job_runner launch|run <model_dir> <job_id>", file=sys.stderr)
@@ -231,7 +244,7 @@ def main(argv: list[str]) -> int:
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    os.nice(settings.train_nice)  # predictions first: training takes what the web workers leave
+    lower_priority(settings.train_nice)
     runner = Runner(model_dir, job_id, settings)
     signal.signal(signal.SIGTERM, lambda signum, frame: runner.stop.set())
     runner.run()
