@@ -158,7 +158,8 @@ def train(
                 total += backprop.loss_and_gradient(xb, yb) * m
                 optimizer.step(params.flat, backprop.grad, rate)
         train_loss = total / n
-        if not math.isfinite(train_loss) or not np.all(np.abs(params.flat) < MAX_PARAMETER):
+        # max/min need no temporary; a NaN fails both comparisons.
+        if not (math.isfinite(train_loss) and params.flat.max() < MAX_PARAMETER > -params.flat.min()):
             raise TrainingDivergedError(
                 f"training diverged at epoch {epoch + 1} (loss {train_loss}): "
                 f"lower the learning rate (now {config.learning_rate})"
