@@ -27,6 +27,13 @@ class Scaler:
     mean: np.ndarray
     scale: np.ndarray
 
+    def __post_init__(self) -> None:
+        # Raw values outside [low, high] standardize beyond +-MAX_STANDARDIZED: clipping them
+        # first keeps a finite but absurd input (1e308) finite, with no overflow to guard.
+        with np.errstate(over="ignore"):
+            object.__setattr__(self, "_low", self.mean - MAX_STANDARDIZED * self.scale)
+            object.__setattr__(self, "_high", self.mean + MAX_STANDARDIZED * self.scale)
+
     @classmethod
     def fit(cls, x: np.ndarray) -> Scaler:
         """Column means and standard deviations, accumulated in float64 over row chunks (two
@@ -37,20 +44,25 @@ class Scaler:
         std = np.sqrt(squares / n)
         return cls(mean, np.where(std > 0, std, 1.0))
 
+    def _standardize(self, x: np.ndarray) -> np.ndarray:
+        """(x - mean) / scale in float64, clipped to +-``MAX_STANDARDIZED``; a new array."""
+        z = np.clip(x, self._low, self._high, dtype=np.float64)
+        z -= self.mean
+        z /= self.scale
+        return z
+
     def transform(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
         """(n, n_columns) -> standardized, C-contiguous, in ``dtype``.
 
-        Computed in float64 one chunk of rows at a time, written straight into the result.
-        Standardized values are clipped to +-``MAX_STANDARDIZED``: a finite but absurd input
-        (1e308) then gives a finite, saturated prediction instead of inf/NaN.
+        Big matrices go one chunk of rows at a time, written straight into the result, so the
+        float64 temporaries stay small.
         """
+        if x.size <= CHUNK_VALUES:
+            return np.ascontiguousarray(self._standardize(x), dtype=dtype)
         out = np.empty(x.shape, dtype=dtype)
         start = 0
         for chunk in _row_chunks(x):
-            with np.errstate(over="ignore"):
-                z = (chunk - self.mean) / self.scale
-            np.clip(z, -MAX_STANDARDIZED, MAX_STANDARDIZED, out=z)
-            out[start : start + len(chunk)] = z
+            out[start : start + len(chunk)] = self._standardize(chunk)
             start += len(chunk)
         return out
 
