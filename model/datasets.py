@@ -159,7 +159,7 @@ def _read_text(path: Path, label: str) -> str:
 
 def _check_header(header: list[str], label: str) -> list[str]:
     header = [cell.strip() for cell in header]
-    if all(_is_number(cell) for cell in header):
+    if all(is_number(cell) for cell in header):
         first = ", ".join(header[:3])
         raise DataError(f"{label}: the first row must be a header of column names, got numbers: {first}...")
     if not all(header):
@@ -207,7 +207,7 @@ def _parse_cell_by_cell(
             where = f"{label}: row {number}, column {header[i]!r}"
             if not cell:
                 raise DataError(f"{where}: missing value (cells must be numbers)")
-            if not _is_number(cell):
+            if not is_number(cell):
                 raise DataError(f"{where}: {_shorten(cell)!r} is not a number")
             values[r, c] = float(cell)
             if not np.isfinite(values[r, c]):
@@ -227,7 +227,7 @@ def _targets(
     flat = [cell for row in cells for cell in row]
     if all(_is_integer(cell) for cell in flat):
         y = np.array(cells, dtype=np.int64)
-    elif all(_is_number(cell) for cell in flat):
+    elif all(is_number(cell) for cell in flat):
         y = _numeric_block(body, columns, header, label)
     elif len(columns) > 1:
         where = _first_text_cell(body, columns, header)
@@ -240,22 +240,23 @@ def _targets(
 def _first_text_cell(body: list[tuple[int, list[str]]], columns: list[int], header: list[str]) -> str:
     for number, row in body:
         for i in columns:
-            if not _is_number(row[i].strip()):
+            if not is_number(row[i].strip()):
                 return f"row {number}, column {header[i]!r}"
     raise AssertionError("no text cell found")  # pragma: no cover
 
 
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
+def is_number(cell: object) -> bool:
+    """True when ``float(cell)`` works (a CSV cell, or a label read from one)."""
+    return _parses(float, cell)
 
 
 def _is_integer(cell: str) -> bool:
+    return _parses(int, cell)
+
+
+def _parses(convert: type, cell: object) -> bool:
     try:
-        int(cell)
+        convert(cell)
     except ValueError:
         return False
     return True

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .datasets import DataError, Table
+from .datasets import DataError, Table, is_number
 from .errors import InvalidConfigError, InvalidInputError
 from .network import Network
 from .preprocessing import infer_task, label_list
@@ -212,7 +212,7 @@ def check_targets(table: Table, task: str) -> None:
     """Refuse targets the task cannot use, naming the column: text for regression, one class."""
     column = ", ".join(table.target_names)
     if task == "regression" and table.y.dtype.kind not in "iuf":
-        example = next(value for value in table.y.ravel() if not _is_float_text(value))
+        example = next(value for value in table.y.ravel() if not is_number(value))
         raise DataError(f"target column {column!r} holds text ({str(example)!r}): regression needs numbers")
     if task == "classification" and table.y.ndim == 1:
         classes = np.unique(table.y)
@@ -221,14 +221,6 @@ def check_targets(table: Table, task: str) -> None:
                 f"target column {column!r} has a single class ({label_list(classes)[0]!r}): "
                 "classification needs at least 2"
             )
-
-
-def _is_float_text(value: Any) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
 
 
 def train_model(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import EpochRecord, ModelError, Network, load
+from model import EpochRecord, ModelError, Network, loads
 from model.pipeline import TrainResult, publish, resolve_task, train_model
 from model.store import ModelStore, StoreError
 
@@ -115,8 +115,10 @@ class Runner:
     def _train(self) -> None:
         request = TrainRequest.model_validate_json(self.jobs.request_body(self.job_id))
         active_version = self.store.active_version()
-        active = self._load(active_version)  # scored against the new model
-        base = self._load(active_version) if request.base == "active" else None  # trained further
+        # Two objects from one read: one is scored against the new model, the other trained further.
+        artifact = self.store.get(active_version).artifact.read_bytes() if active_version else None
+        active = loads(artifact) if artifact else None
+        base = loads(artifact) if artifact and request.base == "active" else None
         prepared = prepare(request, self.settings, base)
         task = base.task if base is not None else resolve_task(prepared.table, prepared.options)
         metric_name = "accuracy" if task == "classification" else "r2"
@@ -142,9 +144,6 @@ class Runner:
                 comparison=comparison,
             ),
         )
-
-    def _load(self, version: str | None) -> Network | None:
-        return load(self.store.get(version).artifact) if version else None
 
     def _progress_callback(self, epochs: int, metric_name: str):
         def callback(record) -> bool:

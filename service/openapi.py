@@ -153,9 +153,7 @@ def _specialize_instances(schema: dict[str, Any], snapshot: Snapshot, max_rows: 
         form["maxItems"] = max_rows
 
 
-def build_document(
-    snapshot: Snapshot | None, version: str, max_rows: int, extra_examples: dict | None = None
-) -> dict:
+def build_document(snapshot: Snapshot | None, version: str, max_rows: int) -> dict:
     """The whole OpenAPI 3.1 document for this service."""
     models: set[type[BaseModel]] = {schemas.ErrorBody}
     for op in OPERATIONS:
@@ -182,7 +180,7 @@ def build_document(
         if op.parameters:
             entry["parameters"] = op.parameters
         if op.request is not None:
-            examples = (extra_examples or {}).get(op.path) or _request_examples(op.path, snapshot)
+            examples = _request_examples(op.path, snapshot)
             entry["requestBody"] = {
                 "required": True,
                 "content": {
