@@ -29,6 +29,8 @@ from prometheus_client import (
 
 _ACCESS_LOG = logging.getLogger("service.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Label values must be a bounded set: any token is a valid HTTP method to Werkzeug.
+KNOWN_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -80,7 +82,13 @@ class Metrics:
         )
 
     def count(self, endpoint: str, method: str, status: int, duration: float) -> None:
-        """One finished request; labelled children are cached (``labels()`` is slow-ish)."""
+        """One finished request; labelled children are cached (``labels()`` is slow-ish).
+
+        ``endpoint`` is a route rule or "unmatched"; a method outside ``KNOWN_METHODS`` counts
+        as "other", so no client can add label values (or cache entries) at will.
+        """
+        if method not in KNOWN_METHODS:
+            method = "other"
         key = (endpoint, method, status)
         children = self._children.get(key)
         if children is None:

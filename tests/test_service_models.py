@@ -90,3 +90,13 @@ def test_a_multi_label_model_predicts_0_1_rows(tmp_path) -> None:
     client = create_app(Settings(model_dir=tmp_path)).test_client()
     body = client.post("/predict", data=json.dumps({"instances": [[2.0, -2.0]]})).get_json()
     assert body["predictions"] == [[1, 0]]
+
+
+def test_any_http_method_token_is_counted_under_a_fixed_label_set(client) -> None:
+    for method in ("AAAA0001", "BREW", "PROPFIND"):
+        client.open("/predict", method=method)
+    client.open("/health", method="OPTIONS")
+    text = client.get("/metrics").get_data(as_text=True)
+    methods = {line.split('method="')[1].split('"')[0] for line in text.splitlines() if 'method="' in line}
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    assert 'endpoint="unmatched",method="other",status="405"} 3.0' in text
