@@ -29,6 +29,11 @@ COPY constraints.txt ./
 RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --only-binary=:all: --no-deps -r constraints.txt
 
+# A small init for PID 1 (a static binary in a PyPI wheel: no apt, no download of its own):
+# it reaps orphans, such as a finished detached training runner, which gunicorn as PID 1
+# adopted and logged as worker exits, and forwards SIGTERM to gunicorn.
+RUN /opt/venv/bin/pip install --no-cache-dir --only-binary=:all: --no-deps dumb-init==1.2.5.post1
+
 # The project as a wheel, unpacked into /app next to data/ (model/ finds data/ as its
 # sibling, exactly as in the repository); a .pth file puts /app on the venv's path, so
 # `gunicorn`, `mlp-train` and `python -m model.cli` all import the same single copy.
@@ -82,5 +87,10 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; port = os.environ.get('MLP_BIND', ':8000').rpartition(':')[2]; urllib.request.urlopen(f'http://127.0.0.1:{port}/ready', timeout=2)"]
 
-# The README's start command, exec form: gunicorn is PID 1 and gets SIGTERM directly.
+# PID 1 is dumb-init; it passes SIGTERM to gunicorn alone (--single-child), which stops its
+# workers gracefully. A training runner is in a session of its own: stopping the container
+# kills it with the container, the job is reported failed at the next read, and nothing is
+# published (README "Containers and deployment").
+ENTRYPOINT ["dumb-init", "--single-child", "--"]
+# The README's start command, exec form.
 CMD ["gunicorn", "-c", "service/gunicorn.conf.py", "service:create_app()"]

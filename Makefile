@@ -2,27 +2,34 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP     := $(VENV)/.installed-dev
 
 .PHONY: run test lint clean
 
-# Create the virtual environment and install the project with its dev extra.
-# Reinstalls only when pyproject.toml changes.
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Serving needs the runtime set only; the tests need the dev extra (playwright, schemathesis...).
+# Each reinstalls only when pyproject.toml changes.
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@ $(RUNTIME_STAMP)
 
 # Train the default model (bundled digits) only when the store has no active version, then serve.
-run: $(STAMP)
+run: $(RUNTIME_STAMP)
 	$(BIN)/mlp-train --if-no-active
 	exec $(BIN)/gunicorn -c service/gunicorn.conf.py 'service:create_app()'
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
 clean:

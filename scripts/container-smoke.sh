@@ -164,7 +164,13 @@ check_inside() {
     status=$(podman exec "$CONTAINER_ID" cat /proc/1/status)
     local command
     command=$(podman exec "$CONTAINER_ID" cat /proc/1/cmdline | tr '\0' ' ')
-    expect_equal "PID 1 command (after the interpreter)" "${command#* }" \
+    expect_equal "PID 1 command (the init, then the README's command)" "$command" \
+        "dumb-init --single-child -- gunicorn -c service/gunicorn.conf.py service:create_app() "
+    local master
+    master=$(podman exec "$CONTAINER_ID" sh -c 'grep -l "^PPid:[[:space:]]*1$" /proc/[0-9]*/status 2>/dev/null | head -1')
+    [[ -n $master ]] || fail "no process is a child of PID 1"
+    expect_equal "the child of PID 1 (after the interpreter)" \
+        "$(podman exec "$CONTAINER_ID" cat "${master%/status}/cmdline" | tr '\0' ' ' | cut -d' ' -f2-)" \
         "/opt/venv/bin/gunicorn -c service/gunicorn.conf.py service:create_app() "
     expect_equal "uid (real, effective, saved, fs)" "$(awk '/^Uid:/ {print $2, $3, $4, $5}' <<<"$status")" \
         "$APP_UID $APP_UID $APP_UID $APP_UID"

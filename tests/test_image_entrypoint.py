@@ -120,7 +120,7 @@ def image_run(tmp_path_factory: pytest.TempPathFactory) -> ImageRun:
         "MLP_WORKERS": "2",  # the image's default is one per CPU: bounded here for the test
         "HOME": str(home),  # gunicorn >= 25 would put its control socket here; it must not
     }
-    command = RUNTIME.exec_form("CMD")
+    command = [*RUNTIME.exec_form("ENTRYPOINT"), *RUNTIME.exec_form("CMD")]
     command[0] = shutil.which(command[0], path=mapped["PATH"]) or command[0]
     return ImageRun(command, {**_base_env(), **mapped}, Path(paths[env["MLP_MODEL_DIR"]]), home)
 
@@ -222,6 +222,29 @@ def test_the_runtime_stage_runs_the_readme_command_as_a_fixed_non_root_user():
     assert RUNTIME.arguments("EXPOSE") == ["8000"]
     assert json.loads(RUNTIME.arguments("VOLUME")[0]) == [RUNTIME.env()["MLP_MODEL_DIR"]]
     assert "/ready" in RUNTIME.arguments("HEALTHCHECK")[0]
+
+
+def test_pid_1_is_a_pinned_init_that_reaps_orphans_and_hands_sigterm_to_gunicorn():
+    assert RUNTIME.exec_form("ENTRYPOINT") == ["dumb-init", "--single-child", "--"]
+    (install,) = [run for run in BUILD.arguments("RUN") if "dumb-init" in run]
+    assert "dumb-init==1.2.5.post1" in install and "--only-binary=:all:" in install
+
+
+def test_sigterm_to_the_image_command_stops_it_cleanly_with_exit_code_0(image_run, tmp_path):
+    log_path = tmp_path / "log"
+    port = free_port()
+    env = {**image_run.env, "MLP_BIND": f"127.0.0.1:{port}", "MLP_WORKERS": "1"}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(image_run.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_ready(Server(port, process, log_path))
+        process.terminate()  # what the container runtime sends to PID 1
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in log_path.read_text()
 
 
 def test_the_runtime_environment_is_python_hygiene_blas_and_mlp_settings_only():
