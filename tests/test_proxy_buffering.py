@@ -160,8 +160,8 @@ def test_the_proxy_refuses_a_body_over_the_predict_limit_in_the_service_error_sh
         response.begin()
         assert response.status == 413 and response.getheader("Content-Type") == "application/json"
         body = json.loads(response.read())
-    assert body == {"error": "request body is larger than the configured limit", "code": "body_too_large",
-                    "detail": []}
+    assert body["code"] == "body_too_large" and body["detail"] == []
+    assert body["error"] == "request body is larger than the configured limit"  # the service's words
 
 
 def test_the_proxy_passes_train_bodies_over_the_predict_limit_to_the_service(proxy) -> None:
