@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .artifact import load
 from .datasets import DataError, Table, is_number
 from .errors import InvalidConfigError, InvalidInputError
 from .network import Network
@@ -309,9 +310,13 @@ def _scores(metrics: Mapping[str, Any] | None) -> dict[str, float] | None:
 
 
 def publish(store: ModelStore, result: TrainResult, activate: bool = True) -> VersionInfo:
-    """Store ``result.net`` as a new version; its metadata is the report minus bulky parts."""
+    """Store ``result.net`` as a new version; its metadata is the report minus bulky parts.
+
+    The written file is loaded back before it is stored, so a version published here is
+    one every reader can load, and the store records it as the last good version.
+    """
     metadata = {key: value for key, value in result.report.items() if key not in _BULKY_REPORT_KEYS}
-    return store.publish(result.net.save, metadata, activate=activate)
+    return store.publish(result.net.save, metadata, activate=activate, validate=load)
 
 
 def published_report(result: TrainResult, info: VersionInfo) -> dict[str, Any]:
