@@ -32,7 +32,7 @@ API
 - ``protected_versions() -> dict[str, str]`` (never pruned or deleted, with the reason),
   ``pinned_versions()`` (its hook for names such as aliases), ``delete(version) -> None``
 - ``ensure_writable() -> None``, ``check_free_space(n_bytes) -> None``; and
-  ``is_version_id(text) -> bool``
+  ``is_version_id(text) -> bool``, ``check_retention(value, name) -> int | None``
 
 Errors: ``StoreError`` and its subclasses ``UnknownVersionError`` (a ``LookupError``),
 ``InvalidVersionError`` (a malformed id; an ``UnknownVersionError`` and a ``ValueError``),
@@ -181,6 +181,19 @@ def is_version_id(text: object) -> bool:
     return True
 
 
+def check_retention(value: object, name: str = "retention") -> int | None:
+    """Return ``value`` if it is a valid retention (an int >= 1, or None: keep everything).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` (the option that carried the value) and the value.
+    """
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return value
+
+
 def _id_time(version: str) -> datetime:
     return datetime.strptime(version[:22], _ID_TIME_FORMAT).replace(tzinfo=UTC)
 
@@ -271,12 +284,8 @@ class ModelStore:
         *,
         lock_timeout: float | None = None,
     ) -> None:
-        if retention is not None and (
-            isinstance(retention, bool) or not isinstance(retention, int) or retention < 1
-        ):
-            raise ValueError(f"retention must be None or an integer >= 1, got {retention!r}")
         self.root = Path(root)
-        self.retention = retention
+        self.retention = check_retention(retention)
         self.lock_timeout = lock_timeout
         self._versions_dir = self.root / VERSIONS_DIR
         self._locks: dict[int, filelock.FileLock] = {}
