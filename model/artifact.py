@@ -120,7 +120,8 @@ def load(path: str | os.PathLike) -> Any:
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError as error:
-        raise ArtifactError(f"cannot read model file {os.fspath(path)!r}: {error.strerror}") from None
+        # No path in the message: services pass it on; the caller knows which file it asked for.
+        raise ArtifactError(f"cannot read model file: {error.strerror}") from None
     return loads(raw)
 
 

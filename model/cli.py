@@ -11,11 +11,15 @@ learning curves and the run's metrics, drawn by the web console's own chart code
 
 Config file (``--config``, TOML or JSON): one flat table of option names, with dashes or
 underscores (``epochs = 50``, ``hidden = [128, 64]``, ``data = "x.csv"``, ``target =
-["y1", "y2"]``, ``model_dir = "models"``); the command line wins; relative paths are taken
-from the current directory.
+["y1", "y2"]``, ``model_dir = "models"``, ``keep_versions = 20``); the command line wins;
+relative paths are taken from the current directory.
+
+Before training, the store's free space is checked against an estimate of the new version's
+size; each publish then prunes the store to ``--keep-versions`` versions (never the active
+one, its rollback target or the last good one).
 
 Exit codes: 0 success; 2 bad options or config file; 1 bad data, a training failure or a
-model store that cannot be written; 130 interrupted (Ctrl-C). Every failure prints one line
+model store that cannot be written or is full; 130 interrupted (Ctrl-C). Every failure prints one line
 ``error: <message>`` on stderr and publishes nothing.
 """
 
@@ -37,14 +41,22 @@ from .datasets import BUNDLED, DEFAULT_DATASET, Table, load_bundled, read_csv
 from .errors import InvalidConfigError, ModelError
 from .initializers import INITIALIZERS
 from .optimizers import OPTIMIZERS
-from .pipeline import TASKS, TrainOptions, publish, published_report, resolve_task, train_model
+from .pipeline import (
+    TASKS,
+    TrainOptions,
+    estimate_version_bytes,
+    publish,
+    published_report,
+    resolve_task,
+    train_model,
+)
 from .report import build_report, load_assets, model_card, write_report
 from .schedules import SCHEDULES
-from .store import ModelStore, StoreError
+from .store import DEFAULT_RETENTION, ModelStore, StoreError, check_retention
 from .training import EpochRecord
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-CLI_KEYS = ("data", "dataset", "target", "model_dir", "report")
+CLI_KEYS = ("data", "dataset", "target", "model_dir", "report", "keep_versions")
 """Config-file keys that are not ``TrainOptions`` fields."""
 
 
@@ -103,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--no-activate", action="store_true", help="publish without making it the active version"
+    )
+    run.add_argument(
+        "--keep-versions",
+        type=int,
+        metavar="N",
+        help="versions kept in the store: each publish prunes the oldest beyond N, never the active "
+        f"one, its rollback target or the last good one (default: {DEFAULT_RETENTION})",
     )
     run.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
     run.add_argument(
@@ -193,6 +212,10 @@ def resolve_settings(args: argparse.Namespace) -> tuple[TrainOptions, dict[str, 
             raise InvalidConfigError(f"{key} must be a string, got {cli[key]!r}")
     if "report" in cli:
         _check_report_path(Path(cli["report"]))
+    try:
+        cli["keep_versions"] = check_retention(cli.get("keep_versions", DEFAULT_RETENTION), "keep_versions")
+    except ValueError as error:
+        raise InvalidConfigError(str(error)) from None
     cli["target"] = _target_list(cli.get("target"))
     if "dataset" in cli and cli["dataset"] not in BUNDLED:
         raise InvalidConfigError(f"dataset must be one of {sorted(BUNDLED)}, got {cli['dataset']!r}")
@@ -292,7 +315,7 @@ def run(args: argparse.Namespace, options: TrainOptions, cli: dict[str, Any]) ->
     """Read, train, publish, report; errors propagate to ``main``."""
     started = time.perf_counter()
     model_dir = cli.get("model_dir") or os.environ.get("MLP_MODEL_DIR") or "models"
-    store = ModelStore(model_dir)
+    store = ModelStore(model_dir, cli["keep_versions"])
     if args.if_no_active and store.active_version() is not None:
         print(
             f"{model_dir} already has an active version ({store.active_version()}); not training",
@@ -300,7 +323,7 @@ def run(args: argparse.Namespace, options: TrainOptions, cli: dict[str, Any]) ->
         )
         return EXIT_OK
     table = load_table(cli)
-    store.ensure_writable()
+    store.check_free_space(estimate_version_bytes(table, options))
     assets = load_assets() if "report" in cli else None
     callback, close = progress_callback(options.epochs, _metric_name(table, options))
     try:

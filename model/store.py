@@ -9,7 +9,9 @@ Layout::
     <root>/versions/<id>/model.npz       the artifact, written by the caller's callback
     <root>/versions/<id>/metadata.json   the caller's metadata plus "version" and "created_at"
     <root>/active                        the active version id, one line
-    <root>/.lock                         serializes writers (publish, activate, prune)
+    <root>/previous                      the version ``active`` named before the last switch
+    <root>/last-good                     the last version validated when it became active
+    <root>/.lock                         serializes writers (publish, activate, prune, delete)
     <root>/.tmp-*, <root>/versions/.tmp-*  temporaries: never listed or read
 
 A version id such as ``20261128T231500123456Z-1a2b3c`` is the UTC creation time to the
@@ -18,18 +20,32 @@ id, so their lexicographic order is the order of creation and they never collide
 
 API
 ---
-``ModelStore(root, retention=None, *, lock_timeout=None)`` with
+``ModelStore(root, retention=DEFAULT_RETENTION, *, lock_timeout=None)`` with
 
-- ``publish(write_artifact, metadata, *, activate=True) -> VersionInfo``
+- ``publish(write_artifact, metadata, *, activate=True, validate=None) -> VersionInfo``
 - ``versions() -> list[VersionInfo]`` (oldest first), ``get(version) -> VersionInfo``
 - ``active_version() -> str | None``, ``active() -> VersionInfo | None``
+- ``previous_version() -> str | None`` (the rollback target), ``last_good_version() -> str | None``
+- ``serving_order() -> list[str]``: the versions a reader serves, best first
 - ``pointer_signature() -> tuple[int, int] | None``: poll it per request, reload on change
 - ``activate(version, validate=None) -> VersionInfo`` (rollback), ``prune() -> list[str]``
-- ``ensure_writable() -> None``; and ``is_version_id(text) -> bool``
+- ``protected_versions() -> dict[str, str]`` (never pruned or deleted, with the reason),
+  ``pinned_versions()`` (its hook for names such as aliases), ``delete(version) -> None``
+- ``ensure_writable() -> None``, ``check_free_space(n_bytes) -> None``; and
+  ``is_version_id(text) -> bool``, ``check_retention(value, name) -> int | None``
 
 Errors: ``StoreError`` and its subclasses ``UnknownVersionError`` (a ``LookupError``),
 ``InvalidVersionError`` (a malformed id; an ``UnknownVersionError`` and a ``ValueError``),
-``StoreNotWritableError`` and ``StoreLockTimeoutError`` (a ``TimeoutError``).
+``ProtectedVersionError``, ``StoreNotWritableError``, ``StoreFullError`` (also an ``OSError``
+with ``errno.ENOSPC``) and ``StoreLockTimeoutError`` (a ``TimeoutError``).
+
+Which version is served
+-----------------------
+A writer that validates a version (``publish`` or ``activate`` with ``validate``) records it
+as *last good* when it becomes active; every switch records the version it replaced as
+*previous* (the rollback target). A reader serves the first version of ``serving_order()``
+that loads: the pointer's, else the last good one, else the previous one. The choice depends
+only on the store, so every reader (each worker process, whenever it started) agrees.
 
 Guarantees
 ----------
@@ -39,12 +55,14 @@ Guarantees
   previous active version intact and loadable.
 - Writers hold the lock for their whole operation, so any temporary found by a writer
   holding the lock belongs to a writer that died; each writer removes them first.
+- ``previous`` and ``last-good`` are written like the pointer, before it: a crash between
+  them leaves the old pointer, with at most an extra version protected.
 - Readers take no lock, write nothing, and work on a root that does not exist yet (empty
   results) or is mounted read-only. A pointer naming a missing or incomplete version reads
   as no active version (``None``).
-- A reader that resolved a version just before a writer pruned it may get
-  ``FileNotFoundError`` while loading; a retention of 2 or more keeps the version that was
-  active before the latest switch.
+- Pruning and ``delete`` never remove a protected version: the active one, the previous one,
+  the last good one, and any ``pinned_versions()``. A reader that resolved another version
+  just before a writer removed it may get ``FileNotFoundError`` while loading it.
 """
 
 from __future__ import annotations
@@ -68,6 +86,9 @@ import filelock
 ARTIFACT_NAME = "model.npz"
 METADATA_NAME = "metadata.json"
 POINTER_NAME = "active"
+PREVIOUS_NAME = "previous"
+LAST_GOOD_NAME = "last-good"
+DEFAULT_RETENTION = 20
 VERSIONS_DIR = "versions"
 LOCK_NAME = ".lock"
 TEMP_PREFIX = ".tmp-"
@@ -97,6 +118,24 @@ class InvalidVersionError(UnknownVersionError, ValueError):
 
 class StoreNotWritableError(StoreError):
     """The store root cannot be created or written."""
+
+
+class StoreFullError(StoreNotWritableError, OSError):
+    """The store's filesystem has no room for a new version; ``errno`` is ``ENOSPC``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(errno.ENOSPC, message)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+class ProtectedVersionError(StoreError):
+    """The version is protected (see ``ModelStore.protected_versions``); the message says why."""
+
+    def __init__(self, message: str, version: str) -> None:
+        super().__init__(message)
+        self.version = version
 
 
 class StoreLockTimeoutError(StoreError, TimeoutError):
@@ -140,6 +179,19 @@ def is_version_id(text: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+def check_retention(value: object, name: str = "retention") -> int | None:
+    """Return ``value`` if it is a valid retention (an int >= 1, or None: keep everything).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` (the option that carried the value) and the value.
+    """
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return value
 
 
 def _id_time(version: str) -> datetime:
@@ -188,6 +240,15 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _size(n_bytes: int) -> str:
+    """``512 bytes``, ``64.0 KiB``, ``1.5 MiB``."""
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    if n_bytes < 1024 * 1024:
+        return f"{n_bytes / 1024:.1f} KiB"
+    return f"{n_bytes / 1024 / 1024:.1f} MiB"
+
+
 def _serialize_metadata(metadata: Mapping[str, Any], version: str) -> str:
     if not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a mapping, got {type(metadata).__name__}")
@@ -208,9 +269,9 @@ class ModelStore:
     ----------
     root : str or os.PathLike
         The store directory; created by the first write, not needed by readers.
-    retention : int or None, default=None
-        Most versions kept after a publish or ``prune``; the oldest inactive ones go first.
-        The active version, and the version a publish just wrote, are always kept.
+    retention : int or None, default=DEFAULT_RETENTION (20)
+        Most versions kept after a publish or ``prune``; the oldest go first, but never a
+        protected one (``protected_versions``) nor the version a publish just wrote.
         ``None`` keeps every version.
     lock_timeout : float or None, default=None
         Seconds a writer waits for the lock before ``StoreLockTimeoutError``; ``None`` waits.
@@ -219,35 +280,68 @@ class ModelStore:
     def __init__(
         self,
         root: str | os.PathLike[str],
-        retention: int | None = None,
+        retention: int | None = DEFAULT_RETENTION,
         *,
         lock_timeout: float | None = None,
     ) -> None:
-        if retention is not None and (
-            isinstance(retention, bool) or not isinstance(retention, int) or retention < 1
-        ):
-            raise ValueError(f"retention must be None or an integer >= 1, got {retention!r}")
         self.root = Path(root)
-        self.retention = retention
+        self.retention = check_retention(retention)
         self.lock_timeout = lock_timeout
         self._versions_dir = self.root / VERSIONS_DIR
-        self._pointer = self.root / POINTER_NAME
         self._locks: dict[int, filelock.FileLock] = {}
 
     # ----------------------------------------------------------------- reading (no lock)
 
     def active_version(self) -> str | None:
         """Return the active id, or ``None`` if there is no pointer or it names no version."""
-        try:
-            version = self._pointer.read_text(encoding="ascii").strip()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UnicodeDecodeError):
-            return None
-        if not is_version_id(version):
+        version = self._read_name(POINTER_NAME)
+        if version is None:
             return None
         directory = self._versions_dir / version
         if (directory / ARTIFACT_NAME).is_file() and (directory / METADATA_NAME).is_file():
             return version
         return None
+
+    def previous_version(self) -> str | None:
+        """The version the pointer named before the latest switch: the rollback target."""
+        return self._read_name(PREVIOUS_NAME)
+
+    def last_good_version(self) -> str | None:
+        """The latest version that was validated by the writer that made it active."""
+        return self._read_name(LAST_GOOD_NAME)
+
+    def serving_order(self) -> list[str]:
+        """The versions a reader should serve, best first: the first one that loads wins.
+
+        The pointer's version (even if it is missing: trying it reports why), then the last
+        good version, then the rollback target; no duplicates.
+        """
+        order = (self._read_name(POINTER_NAME), self.last_good_version(), self.previous_version())
+        return list(dict.fromkeys(version for version in order if version is not None))
+
+    def protected_versions(self) -> dict[str, str]:
+        """The versions that pruning and ``delete`` never remove, each with the reason.
+
+        The one place that decides it: the active version, the rollback target (the version
+        active before it), the last good version (served when the active one fails to load),
+        and ``pinned_versions()``.
+        """
+        reasons = dict(self.pinned_versions())
+        for version, reason in (
+            (self.previous_version(), "the rollback target (the previously active version)"),
+            (self.last_good_version(), "the last good version (served if the active one fails to load)"),
+            (self._read_name(POINTER_NAME), "the active version"),
+        ):
+            if version is not None:
+                reasons[version] = reason
+        return reasons
+
+    def pinned_versions(self) -> dict[str, str]:
+        """Versions pinned by a name, each with the reason; none yet.
+
+        The hook of ``protected_versions`` for features that name versions (e.g. aliases).
+        """
+        return {}
 
     def active(self) -> VersionInfo | None:
         """Return the active version, or ``None`` (see ``active_version``)."""
@@ -283,7 +377,7 @@ class ModelStore:
         Take the signature before reading the active version.
         """
         try:
-            stat = self._pointer.stat()
+            stat = (self.root / POINTER_NAME).stat()
         except (FileNotFoundError, NotADirectoryError):
             return None
         return stat.st_mtime_ns, stat.st_ino
@@ -307,12 +401,31 @@ class ModelStore:
             reason = exc.strerror or type(exc).__name__
             raise StoreNotWritableError(f"model store root {self.root} is not writable: {reason}") from exc
 
+    def check_free_space(self, n_bytes: int) -> None:
+        """Check that the store's filesystem has ``n_bytes`` free (creating the root if needed).
+
+        Raises
+        ------
+        StoreFullError
+            Naming the root, the free space and ``n_bytes``.
+        StoreNotWritableError
+            As ``ensure_writable``.
+        """
+        self.ensure_writable()
+        free = shutil.disk_usage(self.root).free
+        if free < n_bytes:
+            raise StoreFullError(
+                f"model store root {self.root} has {_size(free)} free; "
+                f"the new version needs about {_size(n_bytes)}"
+            )
+
     def publish(
         self,
         write_artifact: Callable[[Path], None],
         metadata: Mapping[str, Any],
         *,
         activate: bool = True,
+        validate: Callable[[Path], None] | None = None,
     ) -> VersionInfo:
         """Store a new version and, by default, make it the active one.
 
@@ -325,6 +438,10 @@ class ModelStore:
             JSON-serializable; stored with ``version`` and ``created_at`` added.
         activate : bool, default=True
             Switch the pointer to the new version.
+        validate : callable, optional
+            Called with the written artifact's path before the version is stored; if it
+            raises, nothing is stored and the error propagates. A validated version that
+            becomes active is recorded as the last good version.
 
         Returns
         -------
@@ -337,6 +454,9 @@ class ModelStore:
             If the metadata is not JSON-serializable or uses a reserved key.
         StoreNotWritableError, StoreLockTimeoutError
             Before anything is written.
+        StoreFullError
+            If the filesystem fills up: nothing is stored, or (during the switch) the new
+            version stays stored but inactive.
         OSError
             If the pointer switch fails; the new version then stays stored but inactive.
         """
@@ -345,15 +465,19 @@ class ModelStore:
             version = _new_version_id(self._latest_name())
             staging = self._versions_dir / f"{TEMP_PREFIX}{version}-{os.getpid()}"
             try:
-                staging.mkdir()
-                self._fill(staging, write_artifact, _serialize_metadata(metadata, version))
+                with self._full_disk_reported("nothing was published"):
+                    staging.mkdir()
+                    self._fill(staging, write_artifact, _serialize_metadata(metadata, version))
+                if validate is not None:
+                    validate(staging / ARTIFACT_NAME)
                 os.rename(staging, self._versions_dir / version)
             except BaseException:
                 _remove(staging)
                 raise
             _fsync_dir(self._versions_dir)
             if activate:
-                self._write_pointer(version)
+                with self._full_disk_reported(f"version {version} is stored but not active"):
+                    self._switch(version, validated=validate is not None)
             try:
                 self._prune_locked(keep=version)
             except OSError:
@@ -371,21 +495,39 @@ class ModelStore:
             A stored version id; checked as in ``get``.
         validate : callable, optional
             Called with the artifact path while the lock is held; if it raises, the pointer
-            is left unchanged and the error propagates.
+            is left unchanged and the error propagates. If it returns, the version is
+            recorded as the last good version.
         """
         self._check_id(version)
         with self._locked():
             info = self.get(version)
             if validate is not None:
                 validate(info.artifact)
-            if not info.active:
-                self._write_pointer(version)
+            self._switch(version, validated=validate is not None)
         return replace(info, active=True)
 
     def prune(self) -> list[str]:
         """Apply the retention setting now; return the removed ids, oldest first."""
         with self._locked():
             return self._prune_locked(keep=None)
+
+    def delete(self, version: str) -> None:
+        """Remove one stored version that is not protected (see ``protected_versions``).
+
+        Raises
+        ------
+        InvalidVersionError, UnknownVersionError
+            As ``get``.
+        ProtectedVersionError
+            If the version is protected; the message says why.
+        """
+        self._check_id(version)
+        with self._locked():
+            info = self.get(version)
+            reason = self.protected_versions().get(version)
+            if reason is not None:
+                raise ProtectedVersionError(f"version {version} is {reason}; it cannot be deleted", version)
+            self._remove_version(info)
 
     # ----------------------------------------------------------------- helpers
 
@@ -430,34 +572,70 @@ class ModelStore:
                 _fsync_file(entry)
         _fsync_dir(staging)
 
-    def _write_pointer(self, version: str) -> None:
-        temporary = self.root / f"{TEMP_PREFIX}{POINTER_NAME}-{os.getpid()}-{secrets.token_hex(4)}"
+    def _switch(self, version: str, validated: bool) -> None:
+        """Make ``version`` active: record the rollback target and, if ``validated``, the last
+        good version, then replace the pointer last (its signature is what readers poll)."""
+        current = self.active_version()
+        if current is not None and current != version:
+            self._write_name(PREVIOUS_NAME, current)
+        if validated and self.last_good_version() != version:
+            self._write_name(LAST_GOOD_NAME, version)
+        if current != version:
+            self._write_name(POINTER_NAME, version)
+
+    def _write_name(self, name: str, version: str) -> None:
+        """Atomically replace the small file ``name`` (the pointer or a record) with ``version``."""
+        temporary = self.root / f"{TEMP_PREFIX}{name}-{os.getpid()}-{secrets.token_hex(4)}"
         try:
             _write_durably(temporary, version + "\n")
-            os.replace(temporary, self._pointer)
+            os.replace(temporary, self.root / name)
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
         _fsync_dir(self.root)
 
+    def _read_name(self, name: str) -> str | None:
+        """The well-formed version id in the small file ``name``, else ``None``."""
+        try:
+            version = (self.root / name).read_text(encoding="ascii").strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UnicodeDecodeError):
+            return None
+        return version if is_version_id(version) else None
+
+    @contextmanager
+    def _full_disk_reported(self, consequence: str) -> Iterator[None]:
+        """Turn "no space left" into a ``StoreFullError`` naming the root and ``consequence``."""
+        try:
+            yield
+        except OSError as error:
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT) or isinstance(error, StoreFullError):
+                raise
+            raise StoreFullError(
+                f"model store root {self.root} is full ({error.strerror}); {consequence}"
+            ) from error
+
     def _prune_locked(self, keep: str | None) -> list[str]:
         if self.retention is None:
             return []
         infos = self.versions()
+        protected = self.protected_versions()
         excess = len(infos) - self.retention
         removed = []
         for info in infos:
             if excess <= 0:
                 break
-            if info.active or info.version == keep:
+            if info.version in protected or info.version == keep:
                 continue
-            # Renamed first, so a crash mid-delete leaves a temporary, not a broken version.
-            doomed = self._versions_dir / f"{TEMP_PREFIX}deleted-{info.version}"
-            os.rename(info.path, doomed)
-            _remove(doomed)
+            self._remove_version(info)
             removed.append(info.version)
             excess -= 1
         return removed
+
+    def _remove_version(self, info: VersionInfo) -> None:
+        # Renamed first, so a crash mid-delete leaves a temporary, not a broken version.
+        doomed = self._versions_dir / f"{TEMP_PREFIX}deleted-{info.version}"
+        os.rename(info.path, doomed)
+        _remove(doomed)
 
     def _version_names(self) -> list[str]:
         try:

@@ -21,7 +21,7 @@ from .routes import console, health, models, predict, train
 from .routes import v2 as v2_routes
 from .routes.docs import register_docs
 from .settings import Settings
-from .state import ServiceState
+from .state import ServiceState, not_ready_reason
 from .telemetry import Metrics, install_request_hooks
 
 
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     metrics = Metrics.create(str(settings.metrics_dir) if settings.metrics_dir else None)
-    store = ModelStore(settings.model_dir)
+    store = ModelStore(settings.model_dir, settings.keep_versions)
     holder = ModelHolder(
         store,
         settings.reload_interval_s,
@@ -52,6 +52,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_docs(app)
-    holder.current()  # load the active model now, so the first request is not the slow one
-    app.logger.info("service ready in process %s", os.getpid())
+    # Load the model now, so the first request is not the slow one.
+    snapshot = holder.current()
+    if snapshot is None:
+        app.logger.warning("service not ready in process %s: %s", os.getpid(), not_ready_reason(holder))
+    else:
+        app.logger.info("service ready in process %s, serving version %s", os.getpid(), snapshot.version)
     return app

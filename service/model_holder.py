@@ -2,14 +2,18 @@
 
 A request calls ``holder.current()`` once and uses that immutable ``Snapshot`` throughout.
 ``current()`` looks at the store's active pointer at most every ``reload_interval_s``
-(one ``stat``); when it changed, the new version is loaded and validated completely, then
-swapped in under a lock. A version that fails to load is refused: the old snapshot keeps
-serving, and the failure is kept for ``/ready`` and counted in the metrics.
+(one ``stat``), and always first thing in a new process (a gunicorn worker forked from the
+preloaded master); when it changed, the first version of the store's ``serving_order()``
+that loads (the pointer's, else the last good one, else the rollback target) is loaded and
+validated completely, then swapped in under a lock. The choice depends only on the store,
+so every worker, whenever it started, serves the same version. A failure is kept for
+``/ready`` (without paths: the reason goes to the log) and counted in the metrics.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from model import ModelError, Network, load
-from model.store import ModelStore, StoreError
+from model.store import ModelStore, UnknownVersionError, VersionInfo
 
 _LOG = logging.getLogger("service.model")
 RETRY_FAILED_AFTER_S = 10.0
@@ -51,8 +55,28 @@ class Snapshot:
         )
 
 
+class VersionLoadError(Exception):
+    """A stored version does not load; the message names the version, never a path."""
+
+
+def load_snapshot(info: VersionInfo) -> Snapshot:
+    """Load and validate a stored version.
+
+    Raises
+    ------
+    VersionLoadError
+        With a message fit for clients; the reason (which may hold paths) goes to the log.
+    """
+    try:
+        return Snapshot.of(info.version, load(info.artifact))
+    except (ModelError, OSError) as error:
+        _LOG.error("version %s cannot be loaded from %s: %s", info.version, info.artifact, error)
+        message = f"version {info.version} cannot be loaded (the server log has the reason)"
+        raise VersionLoadError(message) from None
+
+
 class ModelHolder:
-    """Holds the current ``Snapshot`` of the store's active version for one process."""
+    """Holds the ``Snapshot`` of the version the store says to serve, for one process."""
 
     def __init__(
         self,
@@ -67,45 +91,52 @@ class ModelHolder:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._signature: tuple[int, int] | None = None
+        self._pid = -1  # the process that last checked the store: none yet
         self._next_check = 0.0
         self._failed_at = 0.0
         self.last_error: str | None = None
 
     def current(self) -> Snapshot | None:
-        """The snapshot to serve this request with (None when no valid model was ever loaded)."""
+        """The snapshot to serve this request with (None when the store names none that loads)."""
         now = time.monotonic()
-        if now >= self._next_check:
+        if now >= self._next_check or self._pid != os.getpid():
             self._next_check = now + self.reload_interval_s
             signature = self.store.pointer_signature()
-            if signature != self._signature or (
-                self.last_error is not None and now - self._failed_at > RETRY_FAILED_AFTER_S
+            if (
+                signature != self._signature
+                or self._pid != os.getpid()
+                or (self.last_error is not None and now - self._failed_at > RETRY_FAILED_AFTER_S)
             ):
                 self._reload(signature)
         return self._snapshot
 
     def _reload(self, signature: tuple[int, int] | None) -> None:
         with self._lock:
-            version = self.store.active_version()
-            self._signature = signature
-            if version is None:
-                if signature is not None or self._snapshot is not None:
-                    self._fail("the store's active pointer names no complete version")
-                return
-            if self._snapshot is not None and version == self._snapshot.version:
-                self.last_error = None
-                return
-            try:
-                info = self.store.get(version)
-                snapshot = Snapshot.of(version, load(info.artifact))
-            except (ModelError, StoreError, OSError) as error:
-                self._fail(f"version {version} cannot be loaded: {error}")
-                return
-            self._snapshot, self.last_error = snapshot, None
-        _LOG.info("serving model version %s", version)
-        self._on_reload(version)
+            self._signature, self._pid = signature, os.getpid()
+            held, failures = self._snapshot, []
+            chosen = None
+            for version in self.store.serving_order():
+                if held is not None and version == held.version:
+                    chosen = held  # loaded already: versions never change
+                    break
+                try:
+                    chosen = load_snapshot(self.store.get(version))
+                    break
+                except UnknownVersionError:
+                    failures.append(f"version {version} is not a complete stored version")
+                except VersionLoadError as error:
+                    failures.append(str(error))
+            if chosen is None and held is not None and not failures:
+                failures.append("the store no longer names a version to serve")
+            self._snapshot, self.last_error = chosen, "; ".join(failures) or None
+        if failures:
+            self._failed(chosen)
+        if chosen is not None and chosen is not held:
+            _LOG.info("serving model version %s", chosen.version)
+            self._on_reload(chosen.version)
 
-    def _fail(self, message: str) -> None:
-        self.last_error = message
+    def _failed(self, chosen: Snapshot | None) -> None:
         self._failed_at = time.monotonic()
-        _LOG.error("model reload refused, keeping %s: %s", getattr(self._snapshot, "version", None), message)
+        serving = chosen.version if chosen is not None else "no model"
+        _LOG.error("model reload: %s; serving %s", self.last_error, serving)
         self._on_failure()

@@ -49,7 +49,7 @@ def _errors(*codes: int) -> dict[int, tuple[type[BaseModel], str]]:
         404: "Not found.",
         409: "Conflict.",
         429: "Too many training jobs running or queued (see Retry-After).",
-        503: "No valid model is loaded.",
+        503: "No valid model is loaded (or the store cannot be written).",
     }
     return {code: (schemas.ErrorBody, text[code]) for code in codes}
 
@@ -67,6 +67,10 @@ OPERATIONS: list[Operation] = [
     Operation("/models/{version}", "get", "One stored version's card", "models",
               {200: (schemas.ModelCard, "The card."), **_errors(404, 409)},
               parameters=[_path_parameter()]),
+    Operation("/models/{version}", "delete", "Delete a stored version (not the active one, "
+              "its rollback target or the last good one)", "models",
+              {200: (schemas.Deleted, "Deleted."), **_errors(401, 403, 404, 409, 503)},
+              parameters=[_path_parameter()], security=True),
     Operation("/health", "get", "Liveness: the process answers", "health",
               {200: (schemas.Health, "Alive.")}),
     Operation("/ready", "get", "Readiness: a valid model is loaded", "health",

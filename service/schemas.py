@@ -98,6 +98,10 @@ class VersionList(Response):
     versions: list[VersionSummary]
 
 
+class Deleted(Response):
+    deleted: str = Field(description="The version removed from the store.")
+
+
 # ---------------------------------------------------------------- health
 class Health(Response):
     status: Literal["ok"] = "ok"

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from model.store import DEFAULT_RETENTION
+
 MIB = 1024 * 1024
 
 
@@ -43,6 +45,12 @@ class Settings(BaseSettings):
     max_hidden_layers: int = Field(4, ge=1, description="Most hidden layers a job may ask for.")
     max_hidden_units: int = Field(1_024, ge=1, description="Widest hidden layer a job may ask for.")
     job_retention: int = Field(100, ge=1, description="Finished jobs kept on disk (the newest).")
+    keep_versions: int = Field(
+        DEFAULT_RETENTION,
+        ge=1,
+        description="Model versions kept in the store; every publish prunes the oldest beyond it, "
+        "never the active one, its rollback target or the last good one.",
+    )
     train_nice: int = Field(10, ge=0, le=19, description="Niceness of training processes.")
 
     def as_environment(self) -> dict[str, str]:

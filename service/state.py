@@ -35,9 +35,13 @@ def current_snapshot(state: ServiceState | None = None) -> Snapshot:
     state = state or service()
     snapshot = state.holder.current()
     if snapshot is None:
-        reason = state.holder.last_error or f"no model has been published to {state.settings.model_dir}"
-        raise ApiError(503, f"no model is loaded: {reason}", "no_model")
+        raise ApiError(503, f"no model is loaded: {not_ready_reason(state.holder)}", "no_model")
     return snapshot
+
+
+def not_ready_reason(holder: ModelHolder) -> str:
+    """Why no model is served, for clients and the log (never a path)."""
+    return holder.last_error or "no model has been published to the store yet"
 
 
 def current_snapshot_or_none() -> Snapshot | None:

@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from model import ModelError, Network, load
+from model import Network
 from model.store import ModelStore, UnknownVersionError
 
 from .errors import ApiError, error_items
-from .model_holder import Snapshot
+from .model_holder import Snapshot, VersionLoadError, load_snapshot
 from .schemas import ErrorDetail
 from .v2_schemas import (
     V2InferenceRequest,
@@ -103,9 +103,9 @@ class VersionCache:
                 self._loaded.move_to_end(version)
                 return snapshot
         try:
-            snapshot = Snapshot.of(version, load(info.artifact))
-        except (ModelError, OSError) as error:
-            raise ApiError(409, f"stored version cannot be loaded: {error}", "invalid_version") from None
+            snapshot = load_snapshot(info)
+        except VersionLoadError as error:
+            raise ApiError(409, f"stored {error}", "invalid_version") from None
         with self._lock:
             self._loaded[version] = snapshot
             while len(self._loaded) > self._size:

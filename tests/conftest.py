@@ -77,3 +77,26 @@ def app(settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def tiny_filesystem(tmp_path: Path):
+    """A 64 KiB tmpfs mounted for this test (needs root); skipped where mounting is not allowed."""
+    import subprocess
+
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    try:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
+            capture_output=True,
+            check=False,
+        )
+    except OSError as error:  # no mount command
+        pytest.skip(f"cannot mount a tmpfs here: {error}")
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)

@@ -11,7 +11,7 @@ import pytest
 from conftest import IRIS_FEATURES
 from servers import gunicorn
 
-from model import Network
+from model import Network, load
 from model.store import ModelStore
 
 ROW = [5.1, 3.5, 1.4, 0.2]
@@ -95,3 +95,29 @@ def test_request_log_lines_are_json_with_the_request_id(env, tmp_path) -> None:
         record = json.loads(lines[0].split("service.access: ", 1)[1])
         assert record["request_id"] == "trace-42" and record["status"] == 200 and record["path"] == "/predict"
         assert record["duration_ms"] > 0 and record["model_version"]
+
+
+def test_respawned_workers_serve_the_same_last_good_version_when_the_pointer_names_a_broken_one(
+    env, store_dir, iris_net, tmp_path
+) -> None:
+    # Workers are recycled every 3 requests, so most requests below reach a freshly forked one.
+    recycled = {**env, "GUNICORN_CMD_ARGS": "--max-requests 3 --max-requests-jitter 0"}
+    with gunicorn(recycled, tmp_path / "log", workers=2) as server:
+        store = ModelStore(store_dir)
+        good = store.publish(iris_net.save, {}, validate=load).version  # the master booted before it
+        in_a_row, deadline = 0, time.monotonic() + 20  # every worker has seen it: 10 in a row
+        while in_a_row < 10 and time.monotonic() < deadline:
+            served = server.request("GET", "/ready")[1].get("X-Model-Version") == good
+            in_a_row = in_a_row + 1 if served else 0
+        assert in_a_row == 10
+        broken = store.publish(lambda path: path.write_bytes(b"not a model"), {}).version
+
+        served = [server.request("POST", "/predict", {"instances": [ROW]}) for _ in range(40)]
+
+        versions = [headers.get("X-Model-Version") for _, headers, _ in served]
+        assert set(versions) == {good}, (versions, server.log()[-3000:])
+        assert {status for status, _, _ in served} == {200}
+        _, _, ready = server.request("GET", "/ready")
+        assert ready["model_version"] == good and broken in ready["last_reload_error"]
+        assert str(store_dir) not in ready["last_reload_error"]
+        assert len(set(re.findall(r"\[(\d+)\] service\.access", server.log()))) >= 10  # respawned

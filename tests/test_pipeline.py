@@ -14,6 +14,7 @@ from model.datasets import DataError, Table, load_bundled, read_csv
 from model.errors import InvalidConfigError
 from model.pipeline import (
     TrainOptions,
+    estimate_version_bytes,
     parse_hidden,
     publish,
     published_report,
@@ -198,6 +199,19 @@ def test_publishing_stores_a_loadable_model_with_a_lean_report_as_metadata(
     report = published_report(iris_result, info)
     assert list(report)[:3] == ["version", "artifact", "active"]
     assert report["artifact"] == str(info.artifact.absolute()) and report["active"] is True
+
+
+@pytest.mark.parametrize(
+    "options", [{"epochs": 30, "hidden": (16,), "patience": 1000}, {"epochs": 3, "hidden": (256, 64)}]
+)
+def test_the_size_estimate_covers_a_published_version_without_doubling_it(
+    tmp_path: Path, options: dict[str, Any]
+) -> None:
+    table = load_bundled("digits")
+    info = publish(ModelStore(tmp_path / "models"), train_model(table, TrainOptions(**options)))
+    stored = sum(path.stat().st_size for path in info.path.iterdir())
+
+    assert stored < estimate_version_bytes(table, TrainOptions(**options)) < 2 * stored + 32 * 1024
 
 
 def test_publishing_without_activation_leaves_the_active_version_alone(tmp_path: Path, iris_result) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
+import shutil
 import time
 from collections.abc import Callable
 from multiprocessing.synchronize import Barrier
@@ -15,10 +17,13 @@ import pytest
 
 from model.store import (
     ARTIFACT_NAME,
+    DEFAULT_RETENTION,
     METADATA_NAME,
     InvalidVersionError,
     ModelStore,
+    ProtectedVersionError,
     StoreError,
+    StoreFullError,
     StoreLockTimeoutError,
     StoreNotWritableError,
     UnknownVersionError,
@@ -70,7 +75,14 @@ def crash_while_writing_artifact(root: str) -> None:
 
 
 def crash_before_pointer_switch(root: str) -> None:
-    os.replace = lambda *args, **kwargs: os._exit(4)  # dies with the pointer temp written
+    replace = os.replace
+
+    def die_at_the_pointer(source: str, target: str) -> None:  # dies with the pointer temp written
+        if Path(target).name == "active":
+            os._exit(4)
+        replace(source, target)
+
+    os.replace = die_at_the_pointer
     ModelStore(root).publish(writer(b"new"), {"model": "new"})
 
 
@@ -116,7 +128,8 @@ def test_activating_an_older_version_rolls_back_and_reports_it_active(store: Mod
     assert store.get(second.version).artifact.read_bytes() == b"two"
 
 
-def test_ids_are_unique_well_formed_and_sort_in_publishing_order(store: ModelStore) -> None:
+def test_ids_are_unique_well_formed_and_sort_in_publishing_order(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path / "store", retention=None)
     published = [store.publish(writer(b"x"), {"index": index}).version for index in range(40)]
 
     assert all(is_version_id(version) for version in published)
@@ -304,7 +317,7 @@ def test_a_writer_gives_up_with_a_clear_error_when_the_lock_stays_held(tmp_path:
 # Retention.
 
 
-def test_retention_prunes_the_oldest_inactive_versions_but_never_the_active_one(
+def test_retention_prunes_the_oldest_inactive_versions_but_never_the_active_one_or_its_rollback_target(
     tmp_path: Path,
 ) -> None:
     store = ModelStore(tmp_path / "store", retention=3)
@@ -314,7 +327,8 @@ def test_retention_prunes_the_oldest_inactive_versions_but_never_the_active_one(
 
     ids += [store.publish(writer(b"n"), {}, activate=False).version for _ in range(2)]
 
-    assert [info.version for info in store.versions()] == [first.version, ids[3], ids[4]]
+    assert [info.version for info in store.versions()] == [first.version, ids[2], ids[4]]
+    assert store.previous_version() == ids[2]
     assert store.active_version() == first.version
     assert not any(name.startswith(".tmp-") for name in os.listdir(store.root / "versions"))
 
@@ -332,7 +346,8 @@ def test_publishing_without_activating_keeps_the_new_version_even_at_retention_o
     assert [info.version for info in store.versions()] == [active.version]
 
 
-def test_prune_without_a_retention_setting_removes_nothing(store: ModelStore) -> None:
+def test_prune_without_a_retention_setting_removes_nothing(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path / "store", retention=None)
     for _ in range(3):
         store.publish(writer(b"x"), {})
     assert store.prune() == []
@@ -343,6 +358,185 @@ def test_prune_without_a_retention_setting_removes_nothing(store: ModelStore) ->
 def test_a_retention_that_is_not_a_positive_integer_is_refused(tmp_path: Path, retention: object) -> None:
     with pytest.raises(ValueError, match="retention must be"):
         ModelStore(tmp_path, retention=retention)  # type: ignore[arg-type]
+
+
+def test_a_store_keeps_twenty_versions_unless_told_otherwise(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path / "store")
+    published = [store.publish(writer(b"x"), {}).version for _ in range(DEFAULT_RETENTION + 3)]
+
+    assert store.retention == DEFAULT_RETENTION == 20
+    assert [info.version for info in store.versions()] == published[3:]
+
+
+def test_retention_never_prunes_the_active_version_its_rollback_target_or_the_last_good_one(
+    tmp_path: Path,
+) -> None:
+    store = ModelStore(tmp_path / "store", retention=1)
+    good = store.publish(writer(b"good"), {}, validate=lambda path: None).version
+    rollback = store.publish(writer(b"unchecked"), {}).version
+    active = store.publish(writer(b"newest"), {}).version
+    store.publish(writer(b"spare"), {}, activate=False)
+
+    assert store.prune() != []
+    assert [info.version for info in store.versions()] == [good, rollback, active]
+    assert set(store.protected_versions()) == {good, rollback, active}
+
+
+def test_pinned_versions_are_never_pruned_or_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ModelStore(tmp_path / "store", retention=1)
+    pinned = store.publish(writer(b"pinned"), {}, activate=False).version
+    monkeypatch.setattr(store, "pinned_versions", lambda: {pinned: "pinned by an alias"})
+    store.publish(writer(b"active"), {})
+
+    assert store.prune() == []
+    assert store.protected_versions()[pinned] == "pinned by an alias"
+    with pytest.raises(ProtectedVersionError, match="pinned by an alias"):
+        store.delete(pinned)
+
+
+# The previous and the last good version.
+
+
+def test_every_switch_records_the_version_it_replaced_as_the_rollback_target(store: ModelStore) -> None:
+    assert store.previous_version() is None
+    first = store.publish(writer(b"one"), {}).version
+    assert store.previous_version() is None
+    second = store.publish(writer(b"two"), {}).version
+    assert store.previous_version() == first
+    store.publish(writer(b"three"), {}, activate=False)
+    assert store.previous_version() == first
+
+    store.activate(first)
+    assert store.previous_version() == second
+    store.activate(first)  # already active: no switch
+    assert store.previous_version() == second
+
+
+def test_only_a_validated_switch_records_the_last_good_version(store: ModelStore) -> None:
+    checked: list[bytes] = []
+
+    def validate(path: Path) -> None:
+        checked.append(path.read_bytes())
+
+    assert store.last_good_version() is None
+    good = store.publish(writer(b"good"), {}, validate=validate).version
+    assert checked == [b"good"] and store.last_good_version() == good
+    unchecked = store.publish(writer(b"unchecked"), {}).version
+    assert store.last_good_version() == good
+    store.publish(writer(b"inactive"), {}, activate=False, validate=validate)
+    assert store.last_good_version() == good
+
+    store.activate(unchecked, validate=validate)  # already active, now validated
+    assert store.last_good_version() == unchecked
+
+
+def test_a_version_failing_validation_on_publish_is_not_stored(store: ModelStore) -> None:
+    old = store.publish(writer(b"old"), {})
+
+    def refuse(path: Path) -> None:
+        raise ValueError(f"{path.read_bytes()!r} is not a model")
+
+    with pytest.raises(ValueError, match="b'junk' is not a model"):
+        store.publish(writer(b"junk"), {}, validate=refuse)
+
+    assert store.versions() == [old] and store.active_version() == old.version
+    assert temporaries(store.root) == []
+
+
+def test_readers_serve_the_pointer_then_the_last_good_then_the_rollback_target(store: ModelStore) -> None:
+    assert store.serving_order() == []
+    good = store.publish(writer(b"good"), {}, validate=lambda path: None).version
+    assert store.serving_order() == [good]
+    unchecked = store.publish(writer(b"unchecked"), {}).version
+    assert store.serving_order() == [unchecked, good]
+    broken = store.publish(writer(b"broken"), {}).version
+
+    assert store.serving_order() == [broken, good, unchecked]
+
+
+def test_a_pointer_naming_a_missing_version_is_still_tried_first(store: ModelStore) -> None:
+    good = store.publish(writer(b"good"), {}, validate=lambda path: None).version
+    missing = "20000101T000000000000Z-000000"
+    (store.root / "active").write_text(missing + "\n")
+
+    assert store.active_version() is None
+    assert store.serving_order() == [missing, good]
+
+
+# Deleting.
+
+
+def test_deleting_an_inactive_version_removes_it_and_nothing_else(store: ModelStore) -> None:
+    doomed = store.publish(writer(b"old"), {}, activate=False).version
+    active = store.publish(writer(b"active"), {}).version
+
+    store.delete(doomed)
+
+    assert [info.version for info in store.versions()] == [active]
+    assert store.active_version() == active
+    with pytest.raises(UnknownVersionError):
+        store.get(doomed)
+    assert temporaries(store.root) == []
+
+
+@pytest.mark.parametrize(
+    ("which", "reason"),
+    [
+        ("active", "the active version"),
+        ("previous", "the rollback target"),
+        ("good", "the last good version"),
+    ],
+)
+def test_deleting_a_protected_version_is_refused_with_the_reason(
+    store: ModelStore, which: str, reason: str
+) -> None:
+    versions = {"good": store.publish(writer(b"good"), {}, validate=lambda path: None).version}
+    versions["previous"] = store.publish(writer(b"previous"), {}).version
+    versions["active"] = store.publish(writer(b"active"), {}).version
+
+    with pytest.raises(ProtectedVersionError, match=reason) as caught:
+        store.delete(versions[which])
+
+    assert caught.value.version == versions[which]
+    assert len(store.versions()) == 3
+
+
+def test_deleting_an_unknown_or_malformed_version_is_refused_as_unknown(store: ModelStore) -> None:
+    store.publish(writer(b"x"), {})
+    with pytest.raises(UnknownVersionError):
+        store.delete("20000101T000000000000Z-000000")
+    with pytest.raises(InvalidVersionError):
+        store.delete("../versions")
+    assert len(store.versions()) == 1
+
+
+# A full disk.
+
+
+def test_a_store_without_room_for_the_artifact_says_so_naming_its_root(
+    store: ModelStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.ensure_writable()
+    store.check_free_space(1024)  # a real disk has a kilobyte
+    monkeypatch.setattr("shutil.disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 512, 512))
+
+    with pytest.raises(StoreFullError, match=f"model store root {store.root} has 512 bytes free") as caught:
+        store.check_free_space(10**6)
+    assert isinstance(caught.value, OSError) and caught.value.errno == errno.ENOSPC
+
+
+def test_running_out_of_space_while_publishing_names_the_root_and_keeps_the_old_version(
+    tiny_filesystem: Path,
+) -> None:
+    store = ModelStore(tiny_filesystem / "store")
+    old = store.publish(writer(b"old"), {})
+
+    with pytest.raises(StoreFullError, match=f"model store root {store.root} is full") as caught:
+        store.publish(writer(b"x" * 128 * 1024), {})
+
+    assert isinstance(caught.value, OSError) and caught.value.errno == errno.ENOSPC
+    assert store.versions() == [old] and store.active_version() == old.version
+    assert temporaries(store.root) == []
 
 
 # Untrusted version ids and validation.

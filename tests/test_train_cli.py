@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -188,6 +189,9 @@ BAD_INPUT = [
     ({"c.toml": "epochz = 3\n"}, ["--config", "c.toml"], 2, "unknown option(s) ['epochz']"),
     ({"c.toml": "epochs = \n"}, ["--config", "c.toml"], 2, "config file c.toml: not valid TOML"),
     ({}, ["--config", "none.toml"], 2, "config file none.toml: No such file or directory"),
+    ({}, ["--keep-versions", "0"], 2, "error: keep_versions must be an integer >= 1, got 0"),
+    ({}, ["--keep-versions", "two"], 2, "error: argument --keep-versions: invalid int value: 'two'"),
+    ({"c.toml": 'keep_versions = "2"\n'}, ["--config", "c.toml"], 2, "keep_versions must be an integer >= 1"),
 ]
 
 
@@ -303,3 +307,42 @@ def test_a_report_that_cannot_be_written_is_refused_before_training(
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1 and done.stderr.startswith(message)
     assert done.stdout == ""
     assert_nothing_published(tmp_path / "models")
+
+
+# ---------------------------------------------------------------- retention and a full store
+def test_keep_versions_prunes_the_oldest_versions_after_each_publish(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text("keep_versions = 2\n")
+    published = [
+        run_json(tmp_path, "--dataset", "iris", *FAST, "--keep-versions", "2")["version"] for _ in range(3)
+    ]
+    assert [info.version for info in ModelStore(tmp_path / "models").versions()] == published[1:]
+
+    published.append(run_json(tmp_path, "--dataset", "iris", *FAST, "--config", "c.toml")["version"])
+    assert [info.version for info in ModelStore(tmp_path / "models").versions()] == published[2:]
+
+
+BIG = ["--dataset", "digits", "--epochs", "2", "--hidden", "512"]  # ~150 KB of float32 parameters
+
+
+def test_a_store_without_room_for_the_artifact_is_refused_before_training(tiny_filesystem: Path) -> None:
+    done = run(tiny_filesystem, *BIG, "--model-dir", str(tiny_filesystem / "models"))
+
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and not done.stderr.startswith("epoch"), done.stderr
+    assert done.stderr.startswith(f"error: model store root {tiny_filesystem / 'models'} has "), done.stderr
+    assert "free; the new version needs about" in done.stderr
+    assert_nothing_published(tiny_filesystem / "models")
+
+
+def test_space_running_out_while_publishing_is_one_error_line_naming_the_store(
+    tiny_filesystem: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The pre-check is told there is room; the real 64 KiB filesystem then fills up.
+    monkeypatch.setattr("shutil.disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 0, 10**9))
+
+    code = main([*BIG, "--model-dir", str(tiny_filesystem / "models")])
+
+    lines = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("epoch ")]
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith(f"error: model store root {tiny_filesystem / 'models'} is full"), lines
+    assert_nothing_published(tiny_filesystem / "models")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from ..schemas import Health, Readiness
-from ..state import json_response, service
+from ..state import json_response, not_ready_reason, service
 
 blueprint = Blueprint("health", __name__)
 
@@ -20,8 +20,7 @@ def ready() -> Response:
     holder = service().holder
     snapshot = holder.current()
     if snapshot is None:
-        reason = holder.last_error or "no model has been published to the store yet"
-        return json_response(Readiness(ready=False, reason=reason), status=503)
+        return json_response(Readiness(ready=False, reason=not_ready_reason(holder)), status=503)
     return json_response(
         Readiness(ready=True, model_version=snapshot.version, last_reload_error=holder.last_error),
         headers={"X-Model-Version": snapshot.version},

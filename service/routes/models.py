@@ -1,18 +1,23 @@
-"""GET /model, GET /models, GET /models/<version>."""
+"""GET /model, GET /models, GET /models/<version>, DELETE /models/<version> (bearer token)."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response
 
-from model import ModelError, load
-from model.store import UnknownVersionError
+from model.store import ProtectedVersionError, StoreError, UnknownVersionError
 
+from ..auth import require_token
 from ..cards import model_card, version_summary
 from ..errors import ApiError
-from ..schemas import VersionList
+from ..model_holder import VersionLoadError, load_snapshot
+from ..schemas import Deleted, VersionList
 from ..state import current_snapshot, json_response, service
 
 blueprint = Blueprint("models", __name__)
+_LOG = logging.getLogger("service.models")
+UNKNOWN_VERSION = "no stored model version with that id"
 
 
 @blueprint.get("/model")
@@ -32,12 +37,27 @@ def list_models() -> Response:
 
 @blueprint.get("/models/<version>")
 def show_model(version: str) -> Response:
-    store = service().store
     try:
-        info = store.get(version)
-        net = load(info.artifact)
+        info = service().store.get(version)
+        snapshot = load_snapshot(info)
     except UnknownVersionError:
-        raise ApiError(404, "no stored model version with that id", "unknown_version") from None
-    except (ModelError, OSError) as error:
-        raise ApiError(409, f"stored version cannot be loaded: {error}", "invalid_version") from None
-    return json_response(model_card(info.version, net.describe(), active=info.active))
+        raise ApiError(404, UNKNOWN_VERSION, "unknown_version") from None
+    except VersionLoadError as error:
+        raise ApiError(409, f"stored {error}", "invalid_version") from None
+    return json_response(model_card(info.version, snapshot.card, active=info.active))
+
+
+@blueprint.delete("/models/<version>")
+@require_token
+def delete_model(version: str) -> Response:
+    try:
+        service().store.delete(version)
+    except UnknownVersionError:
+        raise ApiError(404, UNKNOWN_VERSION, "unknown_version") from None
+    except ProtectedVersionError as error:
+        raise ApiError(409, str(error), "protected_version") from None
+    except (StoreError, OSError):  # their messages name store paths: the log gets them
+        _LOG.exception("deleting version %s failed", version)
+        message = "the model store cannot be written now; see the server log"
+        raise ApiError(503, message, "store_error") from None
+    return json_response(Deleted(deleted=version))
