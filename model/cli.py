@@ -36,11 +36,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .activations import ACTIVATIONS
 from .datasets import BUNDLED, DEFAULT_DATASET, Table, load_bundled, read_csv
-from .errors import InvalidConfigError, ModelError
-from .initializers import INITIALIZERS
-from .optimizers import OPTIMIZERS
+from .nn.activations import ACTIVATIONS
+from .nn.errors import InvalidConfigError, ModelError
+from .nn.initializers import INITIALIZERS
+from .nn.optimizers import OPTIMIZERS
+from .nn.schedules import SCHEDULES
+from .nn.training import EpochRecord
 from .pipeline import (
     TASKS,
     TrainOptions,
@@ -51,9 +53,7 @@ from .pipeline import (
     train_model,
 )
 from .report import build_report, load_assets, model_card, write_report
-from .schedules import SCHEDULES
 from .store import DEFAULT_RETENTION, ModelStore, StoreError, check_retention
-from .training import EpochRecord
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 CLI_KEYS = ("data", "dataset", "target", "model_dir", "report", "keep_versions")

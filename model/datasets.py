@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InvalidInputError
+from .nn.errors import InvalidInputError
 
 DEFAULT_DATASET = "digits"
 """The bundled dataset trained on when no data is given."""

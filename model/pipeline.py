@@ -29,14 +29,14 @@ from typing import Any
 
 import numpy as np
 
-from .artifact import load
 from .datasets import DataError, Table, is_number
-from .errors import InvalidConfigError, InvalidInputError
-from .network import Network
-from .preprocessing import infer_task, label_list
-from .splitting import train_validation_split
+from .nn.artifact import load
+from .nn.errors import InvalidConfigError, InvalidInputError
+from .nn.network import Network
+from .nn.preprocessing import infer_task, label_list
+from .nn.splitting import train_validation_split
+from .nn.training import Callback, History, TrainingConfig
 from .store import ModelStore, VersionInfo
-from .training import Callback, History, TrainingConfig
 
 TASKS = ("auto", "classification", "regression")
 _INTEGER_FIELDS = ("epochs", "batch_size", "patience")

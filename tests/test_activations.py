@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model import ACTIVATIONS
-from model.activations import sigmoid
+from model.nn.activations import sigmoid
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from model import ACTIVATIONS, INITIALIZERS, OUTPUT_LOSSES
-from model.backprop import Backprop
-from model.dense import Parameters, forward
+from model.nn.backprop import Backprop
+from model.nn.dense import Parameters, forward
 
 SIZES = (3, 5, 4, 3)  # input, two hidden layers, output
 

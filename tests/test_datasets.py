@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from model.datasets import BUNDLED, DEFAULT_DATASET, DataError, load_bundled, read_csv
-from model.errors import InvalidInputError
+from model.nn.errors import InvalidInputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

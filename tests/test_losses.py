@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model import OUTPUT_LOSSES
-from model.losses import softmax
+from model.nn.losses import softmax
 
 
 def targets_for(name: str, rng: np.random.Generator, m: int, k: int) -> np.ndarray:

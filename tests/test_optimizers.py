@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model import SCHEDULES
-from model.optimizers import SGD, Adam
+from model.nn.optimizers import SGD, Adam
 
 
 def test_two_adam_steps_follow_the_bias_corrected_textbook_update() -> None:

@@ -11,7 +11,8 @@ import pytest
 
 import model
 from model.datasets import DataError, Table, load_bundled, read_csv
-from model.errors import InvalidConfigError
+from model.nn.errors import InvalidConfigError
+from model.nn.training import EpochRecord
 from model.pipeline import (
     TrainOptions,
     estimate_version_bytes,
@@ -23,7 +24,6 @@ from model.pipeline import (
     train_model,
 )
 from model.store import ModelStore
-from model.training import EpochRecord
 
 FAST = {"epochs": 30, "hidden": (16,)}
 

@@ -18,8 +18,8 @@ import pytest
 
 import model
 from model.cli import main, progress_callback
+from model.nn.training import EpochRecord
 from model.store import TEMP_PREFIX, ModelStore
-from model.training import EpochRecord
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train.py"
 FAST = ["--epochs", "5", "--hidden", "8"]

@@ -1,0 +1,49 @@
+"""The network library: a feed-forward neural network written from scratch in NumPy.
+
+Everything here is pure NumPy and imports nothing outside ``model/nn/``: layers (``dense``,
+``backprop``), ``activations``, ``losses``, ``initializers``, ``optimizers``, ``schedules``, the
+training loop (``training``), preprocessing and validation, ``metrics``, the estimator
+(``network``) and its file format (``artifact``). The application around it (datasets, the
+training pipeline, the model store, the CLI, the report) lives one level up, in ``model/``.
+"""
+
+
+from .activations import ACTIVATIONS
+from .artifact import FORMAT_VERSION, load, loads
+from .errors import (
+    ArtifactError,
+    InvalidConfigError,
+    InvalidInputError,
+    ModelError,
+    NotFittedError,
+)
+from .initializers import INITIALIZERS
+from .losses import OUTPUT_LOSSES
+from .network import Network
+from .optimizers import OPTIMIZERS
+from .preprocessing import MAX_AUTO_CLASSES, infer_task
+from .schedules import SCHEDULES
+from .training import EpochRecord, History, TrainingConfig, TrainingDivergedError
+
+__all__ = [
+    "ACTIVATIONS",
+    "FORMAT_VERSION",
+    "INITIALIZERS",
+    "MAX_AUTO_CLASSES",
+    "OPTIMIZERS",
+    "OUTPUT_LOSSES",
+    "SCHEDULES",
+    "ArtifactError",
+    "EpochRecord",
+    "History",
+    "InvalidConfigError",
+    "InvalidInputError",
+    "ModelError",
+    "Network",
+    "NotFittedError",
+    "TrainingConfig",
+    "TrainingDivergedError",
+    "infer_task",
+    "load",
+    "loads",
+]
