@@ -257,7 +257,7 @@ def _is_integer(cell: str) -> bool:
 def _parses(convert: type, cell: object) -> bool:
     try:
         convert(cell)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: float() of a whole number beyond its range
         return False
     return True
 

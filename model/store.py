@@ -313,6 +313,7 @@ class ModelStore:
         metadata: Mapping[str, Any],
         *,
         activate: bool = True,
+        activate_if: Callable[[str | None], bool] | None = None,
     ) -> VersionInfo:
         """Store a new version and, by default, make it the active one.
 
@@ -325,6 +326,10 @@ class ModelStore:
             JSON-serializable; stored with ``version`` and ``created_at`` added.
         activate : bool, default=True
             Switch the pointer to the new version.
+        activate_if : callable, optional
+            Called with the active version id (or None) while the lock is held; the pointer
+            switches only if it returns True (a compare-and-set: activate only if the model
+            compared against is still the active one). Otherwise the version stays inactive.
 
         Returns
         -------
@@ -352,6 +357,7 @@ class ModelStore:
                 _remove(staging)
                 raise
             _fsync_dir(self._versions_dir)
+            activate = activate and (activate_if is None or activate_if(self.active_version()))
             if activate:
                 self._write_pointer(version)
             try:

@@ -191,8 +191,10 @@ def test_if_better_keeps_a_worse_model_out_and_shows_both_figures(trainer, store
     comparison = record["result"]["comparison"]
     assert record["result"]["activated"] is False
     assert comparison["active_version"] == good["result"]["version"]
+    assert comparison["loss"] == "log_loss" and comparison["new_loss"] > comparison["active_loss"]
     assert comparison["new"] < comparison["active"] and comparison["metric"] == "accuracy"
-    assert "<" in record["result"]["activation_reason"]
+    assert comparison["rows"] == 42  # iris: 30 test rows and 12 validation rows, both scored
+    assert "not lower" in record["result"]["activation_reason"]
     assert ModelStore(store_dir).active_version() == good["result"]["version"]
 
 
