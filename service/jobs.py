@@ -91,7 +91,7 @@ class JobStore:
             self.write(record)
         except OSError as error:
             shutil.rmtree(directory, ignore_errors=True)
-            raise JobStoreFullError(error.errno, f"cannot record the job: {error.strerror}") from None
+            raise JobStoreFullError(error.errno, error.strerror) from None
         return record
 
     def write(self, record: JobStatus) -> None:

@@ -68,6 +68,7 @@ class PredictResponse(Response):
     predictions: list[Label | list[Label] | list[float] | float]
     probabilities: list[list[float]] | None = None
     classes: list[Label] | None = None
+    target_names: list[str] | None = Field(None, description="Names of the target columns, when known.")
     out_of_range: list[OutOfRange] = Field(
         default_factory=list, description="Rows predicted although outside the training range."
     )
@@ -89,6 +90,9 @@ class ModelCard(Response):
     n_features: int
     features: list[FeatureInfo]
     classes: list[Label] | None
+    target_names: list[str] | None = Field(
+        None, description="Names of the target columns (multi-label: the labels), when known."
+    )
     architecture: dict[str, Any]
     training: dict[str, Any]
     metrics: dict[str, Any]

@@ -52,9 +52,10 @@ def prepare(request: TrainRequest, settings: Settings, active: Network | None) -
     _check_classes(table, task, settings, where)
     if request.activate == "if_better" and active is not None and held_out < settings.min_compare_rows:
         raise unprocessable(
-            f"activate 'if_better' compares on held-out rows: this split holds out {held_out} "
-            f"(test_fraction and val_fraction of {table.n_samples} rows), it needs at least "
-            f"{settings.min_compare_rows}; add rows, raise the fractions, or activate 'always' or 'never'",
+            f"activate 'if_better' compares on held-out rows: this split holds out {held_out} of "
+            f"{table.n_samples} rows (test_fraction {options.test_fraction:g}, val_fraction "
+            f"{options.val_fraction:g}), it needs at least {settings.min_compare_rows}; add rows, "
+            "raise the fractions, or activate 'always' or 'never'",
             ["activate"],
         )
     return PreparedJob(table, options, base)
