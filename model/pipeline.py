@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .datasets import DataError, Table, is_number
+from .datasets import DataError, Table, is_number, shorten
 from .errors import InvalidConfigError, InvalidInputError
 from .network import Network
 from .preprocessing import infer_task, is_binary_matrix, label_list
@@ -231,10 +231,12 @@ def check_targets(table: Table, task: str, base: Network | None = None) -> None:
     column = ", ".join(table.target_names)
     y = table.y
     if task == "regression" and y.dtype.kind not in "iuf":
-        kind = "true/false values" if y.dtype.kind == "b" else "text"
+        kind = {"b": "true/false values", "U": "text", "S": "text"}.get(
+            y.dtype.kind, "values that are not numbers"
+        )
         flat = y.ravel()
-        example = next((value for value in flat if not is_number(value)), flat[0])
-        raise DataError(f"target column {column!r} holds {kind} ({str(example)!r}): regression needs numbers")
+        example = shorten(str(next((value for value in flat if not is_number(value)), flat[0])))
+        raise DataError(f"target column {column!r} holds {kind} ({example!r}): regression needs numbers")
     if task == "classification" and y.ndim == 1:
         classes = np.unique(y)
         if len(classes) < 2 and base is None:
