@@ -208,7 +208,7 @@ def _parse_cell_by_cell(
             if not cell:
                 raise DataError(f"{where}: missing value (cells must be numbers)")
             if not is_number(cell):
-                raise DataError(f"{where}: {_shorten(cell)!r} is not a number")
+                raise DataError(f"{where}: {shorten(cell)!r} is not a number")
             values[r, c] = float(cell)
             if not np.isfinite(values[r, c]):
                 raise DataError(f"{where}: {cell!r} is not a finite number")
@@ -257,10 +257,10 @@ def _is_integer(cell: str) -> bool:
 def _parses(convert: type, cell: object) -> bool:
     try:
         convert(cell)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: float() of a whole number beyond its range
         return False
     return True
 
 
-def _shorten(cell: str, limit: int = 40) -> str:
+def shorten(cell: str, limit: int = 40) -> str:
     return cell if len(cell) <= limit else cell[: limit - 3] + "..."

@@ -23,17 +23,17 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
 
-from .datasets import DataError, Table, is_number
+from .datasets import DataError, Table, is_number, shorten
 from .nn.artifact import load
 from .nn.errors import InvalidConfigError, InvalidInputError
 from .nn.network import Network
-from .nn.preprocessing import infer_task, label_list
+from .nn.preprocessing import infer_task, is_binary_matrix, label_list
 from .nn.splitting import train_validation_split
 from .nn.training import Callback, History, TrainingConfig
 from .store import ModelStore, VersionInfo
@@ -195,35 +195,91 @@ def split_test(table: Table, options: TrainOptions, task: str) -> tuple[np.ndarr
 
     Raises ``DataError`` when the rows are too few for a test, a validation and a training part.
     """
+    fit_idx, test_idx, _ = _split(table, options, task)
+    return fit_idx, test_idx
+
+
+def held_out_count(table: Table, options: TrainOptions, task: str) -> int:
+    """How many rows a run holds out (test plus validation part): what models are compared on.
+
+    The network draws its validation part with the same per-class rounding, so the count is
+    exact before training. Raises ``DataError`` as ``split_test`` does.
+    """
+    _, test_idx, n_validation = _split(table, options, task)
+    return len(test_idx) + n_validation
+
+
+def _split(table: Table, options: TrainOptions, task: str) -> tuple[np.ndarray, np.ndarray, int]:
     labels = table.y if task == "classification" and table.y.ndim == 1 else None
     rng = np.random.default_rng(None if options.seed is None else [options.seed, 1])
     try:
         fit_idx, test_idx = train_validation_split(table.n_samples, options.test_fraction, rng, labels)
         fit_labels = None if labels is None else labels[fit_idx]
         # Only checks that the network's own validation split is possible; the rng is unused after.
-        train_validation_split(len(fit_idx), options.val_fraction, np.random.default_rng(0), fit_labels)
+        _, validation = train_validation_split(
+            len(fit_idx), options.val_fraction, np.random.default_rng(0), fit_labels
+        )
     except InvalidInputError:
         raise DataError(
             f"too few rows: {table.source} has {table.n_samples} data rows, not enough for a test part "
             f"(test_fraction={options.test_fraction}), a validation part "
             f"(val_fraction={options.val_fraction}) and a training part; add rows or lower the fractions"
         ) from None
-    return fit_idx, test_idx
+    return fit_idx, test_idx, len(validation)
 
 
-def check_targets(table: Table, task: str) -> None:
-    """Refuse targets the task cannot use, naming the column: text for regression, one class."""
+def check_targets(table: Table, task: str, base: Network | None = None) -> None:
+    """Refuse targets the task (or the ``base`` model to warm-start) cannot use, naming the
+    column: text or true/false for regression, one class, labels or columns the base lacks."""
     column = ", ".join(table.target_names)
-    if task == "regression" and table.y.dtype.kind not in "iuf":
-        example = next(value for value in table.y.ravel() if not is_number(value))
-        raise DataError(f"target column {column!r} holds text ({str(example)!r}): regression needs numbers")
-    if task == "classification" and table.y.ndim == 1:
-        classes = np.unique(table.y)
-        if len(classes) < 2:
+    y = table.y
+    if task == "regression" and y.dtype.kind not in "iuf":
+        kind = {"b": "true/false values", "U": "text", "S": "text"}.get(
+            y.dtype.kind, "values that are not numbers"
+        )
+        flat = y.ravel()
+        example = shorten(str(next((value for value in flat if not is_number(value)), flat[0])))
+        raise DataError(f"target column {column!r} holds {kind} ({example!r}): regression needs numbers")
+    if task == "classification" and y.ndim == 1:
+        classes = np.unique(y)
+        if len(classes) < 2 and base is None:
             raise DataError(
                 f"target column {column!r} has a single class ({label_list(classes)[0]!r}): "
                 "classification needs at least 2"
             )
+    if base is not None:
+        _check_base_targets(y, base)
+
+
+def target_columns(y: np.ndarray) -> int:
+    return 1 if y.ndim == 1 else y.shape[1]
+
+
+def _check_base_targets(y: np.ndarray, base: Network) -> None:
+    """Targets a warm start can train ``base`` on: its kind of targets, its columns, its labels."""
+    if base.task == "regression":
+        expected = base.n_targets or 1
+        if target_columns(y) != expected:
+            raise DataError(
+                f"the base model predicts {expected} target(s); these targets have {target_columns(y)}"
+            )
+        return
+    if base.multilabel:
+        if y.ndim != 2 or y.shape[1] != len(base.classes) or not is_binary_matrix(y):
+            raise DataError(
+                f"the base model is multi-label: targets must be 0/1 lists of {len(base.classes)}"
+            )
+        return
+    if y.ndim != 1:
+        raise DataError("the base model predicts one label per row: targets must be labels, not lists")
+    known = label_list(base.classes)
+    known_keys = {(isinstance(c, str), c) for c in known}
+    unknown = sorted({str(v) for v in label_list(np.unique(y)) if (isinstance(v, str), v) not in known_keys})
+    if unknown:
+        raise DataError(
+            f"targets hold labels the base model does not know: {unknown[:5]} (it knows {known[:10]}); "
+            "train from scratch to learn new classes"
+        )
 
 
 def train_model(
@@ -251,7 +307,7 @@ def train_model(
     """
     started = time.perf_counter()
     task = base.task if base is not None else resolve_task(table, options)
-    check_targets(table, task)
+    check_targets(table, task, base)
     if base is not None and table.feature_names != base.feature_names:
         raise DataError(
             f"warm start needs the base model's features {list(base.feature_names)}, "
@@ -264,6 +320,7 @@ def train_model(
         table.x[fit_idx],
         table.y[fit_idx],
         feature_names=table.feature_names,
+        target_names=table.target_names if len(table.target_names) == target_columns(table.y) else None,
         callback=callback,
         warm_start=base is not None,
         **asdict(options.training_config()),
@@ -336,14 +393,22 @@ def estimate_version_bytes(table: Table, options: TrainOptions) -> int:
     return parameter_bytes + header_bytes + _SLACK_BYTES
 
 
-def publish(store: ModelStore, result: TrainResult, activate: bool = True) -> VersionInfo:
+def publish(
+    store: ModelStore,
+    result: TrainResult,
+    activate: bool = True,
+    activate_if: Callable[[str | None], bool] | None = None,
+) -> VersionInfo:
     """Store ``result.net`` as a new version; its metadata is the report minus bulky parts.
 
     The written file is loaded back before it is stored, so a version published here is
     one every reader can load, and the store records it as the last good version.
+    ``activate_if`` is the store's compare-and-set on the active version (``ModelStore.publish``).
     """
     metadata = {key: value for key, value in result.report.items() if key not in _BULKY_REPORT_KEYS}
-    return store.publish(result.net.save, metadata, activate=activate, validate=load)
+    return store.publish(
+        result.net.save, metadata, activate=activate, validate=load, activate_if=activate_if
+    )
 
 
 def published_report(result: TrainResult, info: VersionInfo) -> dict[str, Any]:

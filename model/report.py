@@ -58,6 +58,7 @@ def model_card(version: str, description: dict[str, Any], active: bool) -> dict[
             for name, low, high in zip(names, ranges["min"], ranges["max"], strict=True)
         ],
         "classes": description["classes"],
+        "target_names": description.get("target_names"),
         "architecture": description["architecture"],
         "training": description["training"],
         "metrics": description["metrics"],

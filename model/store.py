@@ -22,7 +22,7 @@ API
 ---
 ``ModelStore(root, retention=DEFAULT_RETENTION, *, lock_timeout=None)`` with
 
-- ``publish(write_artifact, metadata, *, activate=True, validate=None) -> VersionInfo``
+- ``publish(write_artifact, metadata, *, activate=True, validate=None, activate_if=None) -> VersionInfo``
 - ``versions() -> list[VersionInfo]`` (oldest first), ``get(version) -> VersionInfo``
 - ``active_version() -> str | None``, ``active() -> VersionInfo | None``
 - ``previous_version() -> str | None`` (the rollback target), ``last_good_version() -> str | None``
@@ -426,6 +426,7 @@ class ModelStore:
         *,
         activate: bool = True,
         validate: Callable[[Path], None] | None = None,
+        activate_if: Callable[[str | None], bool] | None = None,
     ) -> VersionInfo:
         """Store a new version and, by default, make it the active one.
 
@@ -442,6 +443,10 @@ class ModelStore:
             Called with the written artifact's path before the version is stored; if it
             raises, nothing is stored and the error propagates. A validated version that
             becomes active is recorded as the last good version.
+        activate_if : callable, optional
+            Called with the active version id (or None) while the lock is held; the pointer
+            switches only if it returns True (a compare-and-set: activate only if the model
+            compared against is still the active one). Otherwise the version stays inactive.
 
         Returns
         -------
@@ -475,6 +480,7 @@ class ModelStore:
                 _remove(staging)
                 raise
             _fsync_dir(self._versions_dir)
+            activate = activate and (activate_if is None or activate_if(self.active_version()))
             if activate:
                 with self._full_disk_reported(f"version {version} is stored but not active"):
                     self._switch(version, validated=validate is not None)

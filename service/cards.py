@@ -24,6 +24,7 @@ def model_card(version: str, card: dict[str, Any], active: bool) -> ModelCard:
             for name, low, high in zip(card["feature_names"], ranges["min"], ranges["max"], strict=True)
         ],
         classes=card["classes"],
+        target_names=card.get("target_names"),
         architecture=card["architecture"],
         training=card["training"],
         metrics=card["metrics"],

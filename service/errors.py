@@ -33,6 +33,7 @@ _HTTP_CODES = {
     429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
+    507: "insufficient_storage",
 }
 
 
@@ -53,6 +54,11 @@ class ApiError(Exception):
         self.code = code or _HTTP_CODES.get(status, "error")
         self.detail = detail or []
         self.headers = headers or {}
+
+
+def store_unavailable() -> ApiError:
+    """503 for a store that cannot be written now; the caller logs the reason (it names paths)."""
+    return ApiError(503, "the model store cannot be written now; see the server log", "store_error")
 
 
 def error_response(error: ApiError) -> Response:
@@ -89,7 +95,8 @@ def _one_instance_form(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Instances are lists or objects; pydantic reports why each form failed. The form whose
     errors reach further into the request (a later instance, then a deeper field) is the
-    one the client used; ties go to the list form.
+    one the client used; ties go to the list form. A form whose first instance has the wrong
+    shape (an object where a list belongs, or the reverse) is not the one the client used.
     """
     by_form: dict[str, list[dict]] = {LIST_FORM: [], OBJECT_FORM: []}
     other = []
@@ -104,7 +111,14 @@ def _one_instance_form(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         locs = [item["loc"] for item in by_form[form]] or [()]
         return max((loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1, len(loc)) for loc in locs)
 
-    chosen = max((LIST_FORM, OBJECT_FORM), key=lambda form: (reach(form), form == LIST_FORM))
+    def first_row_fits(form: str) -> bool:
+        return not any(
+            item["loc"][1:] == (0,) and item["type"] in ("list_type", "dict_type") for item in by_form[form]
+        )
+
+    chosen = max(
+        (LIST_FORM, OBJECT_FORM), key=lambda form: (first_row_fits(form), reach(form), form == LIST_FORM)
+    )
     return [*other, *by_form[chosen]]
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from model import EpochRecord, ModelError, Network, loads
+from model.datasets import Table
+from model.nn.preprocessing import label_list
 from model.pipeline import TrainResult, publish, resolve_task, train_model
 from model.store import ModelStore, StoreError
 
@@ -60,13 +62,14 @@ class Runner:
 
     def __init__(self, model_dir: Path, job_id: str, settings: Settings) -> None:
         self.settings = settings
-        self.store = ModelStore(model_dir)
+        self.store = ModelStore(model_dir, settings.keep_versions)
         self.jobs = JobStore(model_dir, settings.job_retention)
         self.job_id = job_id
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self.record = self.jobs.read_raw(job_id)
         self._last_progress = 0.0
+        self._deadline: float | None = None  # set when training starts
 
     def _save(self, **changes: object) -> None:
         with self._lock:
@@ -76,10 +79,16 @@ class Runner:
     def _heartbeat(self) -> None:
         while not self.stop.wait(HEARTBEAT_S):
             if self.record.status in ("queued", "running"):
-                self._save()
+                try:
+                    self._save()
+                except OSError:  # disk full: readers will see the heartbeat go stale
+                    _LOG.warning("job %s: cannot write its heartbeat", self.job_id, exc_info=True)
 
     def cancelled(self) -> bool:
         return self.stop.is_set() or self.jobs.cancel_requested(self.job_id)
+
+    def out_of_time(self) -> bool:
+        return self._deadline is not None and time.monotonic() > self._deadline
 
     def run(self) -> None:
         self._save(pid=os.getpid(), host=socket.gethostname())
@@ -90,6 +99,7 @@ class Runner:
             return
         try:
             self._save(status="running", started_at=now())
+            self._deadline = time.monotonic() + self.settings.max_train_seconds
             self._train()
         except Exception as error:  # the record must say why, whatever happened
             if not isinstance(error, ModelError | StoreError | OSError):
@@ -98,6 +108,8 @@ class Runner:
         finally:
             slot.release()
             self.stop.set()
+            if not self.settings.keep_job_data:
+                self.jobs.drop_request(self.job_id)
             self.jobs.prune()
 
     def _wait_for_slot(self):
@@ -128,12 +140,21 @@ class Runner:
         result = train_model(prepared.table, prepared.options, callback, prepared.base)
         # The throttled callback may have skipped the last epoch (early stopping).
         self._save(progress=progress_of(result.history.records[-1], epochs, metric_name))
+        if self.out_of_time():
+            limit = f"{self.settings.max_train_seconds:g}"
+            error = f"exceeded the time limit of {limit} s (MLP_MAX_TRAIN_SECONDS); nothing was published"
+            self._finish("failed", error=error)
+            return
         if self.cancelled():
             self._finish("cancelled", error="cancelled while training; nothing was published")
             return
         comparison = compare(result, prepared.table, active, active_version)
-        activate, reason = decide(request.activate, comparison)
-        info = publish(self.store, result, activate=activate)
+        activate, reason = decide(request.activate, comparison, self.settings.min_compare_rows)
+        # if_better compared against one version: activate only if it is still the active one.
+        still = None if request.activate != "if_better" else (lambda current: current == active_version)
+        info = publish(self.store, result, activate=activate, activate_if=still)
+        if activate and not info.active:
+            reason = f"if_better: the active version changed while training (compared with {active_version})"
         self._finish(
             "succeeded",
             result=JobResult(
@@ -151,7 +172,7 @@ class Runner:
             if moment - self._last_progress >= PROGRESS_EVERY_S or record.epoch == epochs:
                 self._last_progress = moment
                 self._save(progress=progress_of(record, epochs, metric_name))
-            return self.cancelled()
+            return self.cancelled() or self.out_of_time()
 
         return callback
 
@@ -173,39 +194,63 @@ def progress_of(record: EpochRecord, epochs: int, metric_name: str) -> JobProgre
     )
 
 
+RELATIVE_TOLERANCE = 1e-6  # a loss lower by less than this share is float noise, not better
+
+
 def compare(
-    result: TrainResult, table, active: Network | None, active_version: str | None
+    result: TrainResult, table: Table, active: Network | None, active_version: str | None
 ) -> Comparison | None:
-    """Both models' metric on the new job's held-out rows (validation, else test)."""
-    rows = result.validation_rows if len(result.validation_rows) else result.test_rows
+    """Both models scored on every row the job held out (validation and test parts)."""
+    rows = np.union1d(result.validation_rows, result.test_rows)
     if not len(rows):
         return None
     net = result.net
-    metric = net.metric_name
     x, y = table.x[rows], table.y[rows]
-    new = net.evaluate(x, y)[metric]
-    active_value = None
-    if active is not None and _comparable(active, net):
+    new = net.evaluate(x, y)
+    scores = None
+    if active is not None and incomparable(active, net) is None:
         try:
-            active_value = active.evaluate(x, y)[metric]
+            scores = active.evaluate(x, y)
         except ModelError:
-            active_value = None
+            scores = None
     return Comparison(
-        metric=metric, rows=len(rows), new=new, active=active_value, active_version=active_version
+        loss=net.loss_name,
+        new_loss=new[net.loss_name],
+        active_loss=None if scores is None else scores[net.loss_name],
+        metric=net.metric_name,
+        new=new[net.metric_name],
+        active=None if scores is None else scores[net.metric_name],
+        rows=len(rows),
+        active_version=active_version,
     )
 
 
-def _comparable(active: Network, new: Network) -> bool:
-    same_classes = (active.classes is None and new.classes is None) or (
-        active.classes is not None
-        and new.classes is not None
-        and np.array_equal(np.asarray(active.classes).astype(str), np.asarray(new.classes).astype(str))
+def incomparable(active: Network, new: Network) -> str | None:
+    """Why ``active`` cannot be scored on ``new``'s rows, or None when it can: same task,
+    multi-label-ness, features, classes (values and types) and targets."""
+    checks = (
+        ("task", active.task, new.task),
+        ("multi-label", active.multilabel, new.multilabel),
+        ("features", tuple(active.feature_names), tuple(new.feature_names)),
+        ("classes", _labels(active.classes), _labels(new.classes)),
+        ("targets", active.n_targets, new.n_targets),
+        ("target names", active.target_names, new.target_names),
     )
-    return active.task == new.task and active.feature_names == new.feature_names and same_classes
+    for what, theirs, ours in checks:
+        if theirs != ours:
+            return f"other {what}"
+    return None
 
 
-def decide(policy: str, comparison: Comparison | None) -> tuple[bool, str]:
-    """Whether to activate, and why (shown in the job result)."""
+def _labels(classes: np.ndarray | None) -> list | None:
+    # Types count: a 0/1 model does not know the labels "0" and "1".
+    return None if classes is None else [(type(c).__name__, c) for c in label_list(classes)]
+
+
+def decide(policy: str, comparison: Comparison | None, min_rows: int) -> tuple[bool, str]:
+    """Whether to activate, and why (shown in the job result). if_better needs ``min_rows``
+    held-out rows and a strictly lower loss (beyond ``RELATIVE_TOLERANCE``); a tie keeps the
+    active model."""
     if policy == "always":
         return True, "activate=always"
     if policy == "never":
@@ -214,11 +259,18 @@ def decide(policy: str, comparison: Comparison | None) -> tuple[bool, str]:
         return False, "if_better: no held-out rows to compare on"
     if comparison.active_version is None:
         return True, "if_better: there was no active model"
-    if comparison.active is None:
-        return False, "if_better: the active model cannot score these rows (other features, task or classes)"
-    if comparison.new >= comparison.active:
-        return True, f"if_better: {comparison.metric} {comparison.new:.4f} >= active {comparison.active:.4f}"
-    return False, f"if_better: {comparison.metric} {comparison.new:.4f} < active {comparison.active:.4f}"
+    if comparison.rows < min_rows:
+        return False, f"if_better: {comparison.rows} held-out rows, fewer than the {min_rows} needed"
+    if comparison.active_loss is None:
+        return False, "if_better: the active model cannot score these rows (other task, features or targets)"
+    c = comparison
+    figures = (
+        f"{c.loss} {c.new_loss:.4g} vs active {c.active_loss:.4g} "
+        f"({c.metric} {c.new:.4f} vs {c.active:.4f}) on {c.rows} held-out rows"
+    )
+    if c.new_loss < c.active_loss - RELATIVE_TOLERANCE * abs(c.active_loss):
+        return True, f"if_better: lower loss, {figures}"
+    return False, f"if_better: not lower, {figures}"
 
 
 def lower_priority(nice: int) -> None:

@@ -4,7 +4,10 @@ Layout: ``<store>/jobs/<job_id>/{job.json, request.json, cancel, runner.log}``. 
 (a ``JobStatus``) is written atomically (temporary file, fsync, ``os.replace``) by the
 worker that creates the job and then only by the job's runner process; ``cancel`` is a
 marker any worker may create. Readers check that a queued or running job's process is still
-alive (same host: its pid; other hosts: its heartbeat) and report a dead one as failed.
+alive (same host: its pid; other hosts: its heartbeat) and report a dead one as failed, without
+writing anything (a read must work on a full disk). Job ids start with their creation time in
+hex, so they sort oldest first. A finished job's ``request.json`` (its training rows) is removed
+unless ``MLP_KEEP_JOB_DATA`` is set; the newest ``job_retention`` finished jobs are kept.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import re
 import shutil
 import socket
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -44,6 +48,10 @@ class UnknownJobError(LookupError):
     """No job with that id (or not a well-formed id)."""
 
 
+class JobStoreFullError(OSError):
+    """A job record could not be written (disk full, read-only...); nothing was left behind."""
+
+
 class JobStore:
     """Job records under ``<model_dir>/jobs``."""
 
@@ -68,15 +76,22 @@ class JobStore:
 
     # ------------------------------------------------------------------ records
     def create(self, request_body: bytes, summary: dict) -> JobStatus:
-        """A new queued job holding the validated request body."""
-        job_id = uuid.uuid4().hex
+        """A new queued job holding the validated request body.
+
+        Raises ``JobStoreFullError`` when it cannot be written; the job's directory is removed.
+        """
+        job_id = new_job_id()
         directory = self.root / job_id
-        directory.mkdir(parents=True)
-        _write_atomically(directory / REQUEST, request_body)
         record = JobStatus(
             job_id=job_id, status="queued", created_at=now(), host=socket.gethostname(), request=summary
         )
-        self.write(record)
+        try:
+            directory.mkdir(parents=True)
+            _write_atomically(directory / REQUEST, request_body)
+            self.write(record)
+        except OSError as error:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise JobStoreFullError(error.errno, error.strerror) from None
         return record
 
     def write(self, record: JobStatus) -> None:
@@ -90,19 +105,19 @@ class JobStore:
         return JobStatus.model_validate_json(text)
 
     def read(self, job_id: str) -> JobStatus:
-        """The job's record; a queued or running job whose process died is marked failed."""
+        """The job's record; a queued or running job whose process died reads as failed (the
+        record is not rewritten: a read never writes)."""
         record = self.read_raw(job_id)
         if record.status in ACTIVE_STATES and not self._alive(record):
             who = f"process {record.pid}" if record.pid else "its process"
             record = record.model_copy(
                 update={
                     "status": "failed",
-                    "finished_at": now(),
-                    "error": f"the training {who} died (killed, out of memory or restarted); "
+                    "finished_at": record.heartbeat_at or record.created_at,  # its last sign of life
+                    "error": f"the training {who} died (killed, out of memory, disk full or restarted); "
                     "nothing was published",
                 }
             )
-            self.write(record)
         if (self.path(job_id) / CANCEL).exists() and not record.cancel_requested:
             record = record.model_copy(update={"cancel_requested": True})
         return record
@@ -110,12 +125,15 @@ class JobStore:
     def request_body(self, job_id: str) -> bytes:
         return (self.path(job_id) / REQUEST).read_bytes()
 
+    def drop_request(self, job_id: str) -> None:
+        """Remove a finished job's request body (its training rows); the record stays."""
+        (self.path(job_id) / REQUEST).unlink(missing_ok=True)
+
     def job_ids(self) -> list[str]:
-        """Every job id, oldest first (by creation time of the record)."""
+        """Every job id, oldest first (ids start with their creation time)."""
         if not self.root.is_dir():
             return []
-        ids = [entry.name for entry in self.root.iterdir() if _JOB_ID.match(entry.name)]
-        return sorted(ids, key=lambda job_id: _mtime(self.root / job_id / REQUEST))
+        return sorted(entry.name for entry in self.root.iterdir() if _JOB_ID.match(entry.name))
 
     def recent(self, limit: int = 50) -> list[JobStatus]:
         records = []
@@ -173,17 +191,20 @@ def _safe_status(store: JobStore, job_id: str) -> str | None:
         return None
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return time.time()
+def new_job_id() -> str:
+    """32 hex digits: microseconds since the epoch (14), then randomness (18)."""
+    return f"{time.time_ns() // 1000:014x}{uuid.uuid4().hex[:18]}"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    """Temporary file, fsync, rename; on any failure (ENOSPC...) the temporary is removed."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -103,5 +103,6 @@ def predict(snapshot: Snapshot, x: np.ndarray, return_probabilities: bool) -> Pr
         predictions=predictions,
         probabilities=probabilities,
         classes=classes,
+        target_names=snapshot.card.get("target_names"),
         out_of_range=out_of_range(x, snapshot),
     )

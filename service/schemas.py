@@ -7,9 +7,18 @@ document (``openapi.py``) is generated from these models.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 Label = int | float | str | bool
 
@@ -59,6 +68,7 @@ class PredictResponse(Response):
     predictions: list[Label | list[Label] | list[float] | float]
     probabilities: list[list[float]] | None = None
     classes: list[Label] | None = None
+    target_names: list[str] | None = Field(None, description="Names of the target columns, when known.")
     out_of_range: list[OutOfRange] = Field(
         default_factory=list, description="Rows predicted although outside the training range."
     )
@@ -80,6 +90,9 @@ class ModelCard(Response):
     n_features: int
     features: list[FeatureInfo]
     classes: list[Label] | None
+    target_names: list[str] | None = Field(
+        None, description="Names of the target columns (multi-label: the labels), when known."
+    )
     architecture: dict[str, Any]
     training: dict[str, Any]
     metrics: dict[str, Any]
@@ -134,6 +147,9 @@ class TrainRequest(StrictRequest):
     targets: list[Target] | list[list[float]] | None = Field(
         None, description="One target per row: labels, values, or lists of values."
     )
+    target_names: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, description="Names of the target columns (list targets: one per column); kept in the model."
+    )
     dataset: str | None = Field(None, description="A dataset the server ships, by name (never a path).")
     feature_names: list[str] | None = Field(
         None, description="Names of list-form columns (default: the active model's, else x0, x1...)."
@@ -153,8 +169,22 @@ class TrainRequest(StrictRequest):
     task: Literal["auto", "classification", "regression"] | None = None
     base: Literal["scratch", "active"] = Field("scratch", description="New network, or warm start.")
     activate: Literal["always", "if_better", "never"] = Field(
-        "if_better", description="if_better: only when its validation metric is at least the active's."
+        "if_better",
+        description="if_better: only when its loss on the held-out rows is lower than the active's.",
     )
+
+    @field_validator("targets", mode="wrap")
+    @classmethod
+    def _targets_in_one_error(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """One error naming the first bad target, instead of one per union member and row."""
+        try:
+            targets = handler(value)
+        except ValidationError:
+            raise PydanticCustomError("targets", _targets_problem(value)) from None
+        for i, target in enumerate(targets or ()):
+            if isinstance(target, int) and not isinstance(target, bool) and abs(target) >= 2**63:
+                raise PydanticCustomError("targets", f"row {i}: whole numbers must be below 2**63 in size")
+        return targets
 
     HYPERPARAMETERS: ClassVar[tuple[str, ...]] = (
         "hidden", "activation", "epochs", "batch_size", "learning_rate", "optimizer", "momentum",
@@ -163,6 +193,31 @@ class TrainRequest(StrictRequest):
 
     def hyperparameters(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.HYPERPARAMETERS if getattr(self, name) is not None}
+
+
+def _targets_problem(value: Any) -> str:
+    """What is wrong with targets that fit neither form, naming the first bad one (no values)."""
+    if not isinstance(value, list):
+        return "targets must be a list: one label or value per row, or one list of numbers per row"
+    for i, target in enumerate(value):
+        if isinstance(target, list):
+            for j, cell in enumerate(target):
+                if not _finite_number(cell):
+                    return f"row {i}, column {j}: list targets must hold finite numbers"
+        elif isinstance(target, float) and not math.isfinite(target):
+            return f"row {i}: must be finite"
+        elif not isinstance(target, int | float | str | bool):
+            return f"row {i}: must be a label, a number or a list of numbers"
+    return "targets must be all labels or numbers, or all lists of numbers"
+
+
+def _finite_number(cell: Any) -> bool:
+    if isinstance(cell, bool) or not isinstance(cell, int | float):
+        return False
+    try:
+        return math.isfinite(cell)
+    except OverflowError:  # an integer beyond float's range
+        return False
 
 
 class JobAccepted(Response):
@@ -180,10 +235,17 @@ class JobProgress(Response):
 
 
 class Comparison(Response):
-    metric: str
-    rows: int
+    """Both models scored on the same held-out rows of the job; ``loss`` decides (lower wins)."""
+
+    loss: Literal["log_loss", "brier", "mse"] = Field(
+        description="What decides: log_loss (classifiers), brier (multi-label), mse (regression)."
+    )
+    new_loss: float
+    active_loss: float | None = Field(description="None when the active model cannot score these rows.")
+    metric: str = Field(description="accuracy or r2, reported beside the loss.")
     new: float
     active: float | None
+    rows: int = Field(description="Held-out rows scored (validation and test parts).")
     active_version: str | None
 
 

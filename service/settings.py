@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     max_epochs: int = Field(2_000, ge=1, description="Most epochs a job may ask for.")
     max_hidden_layers: int = Field(4, ge=1, description="Most hidden layers a job may ask for.")
     max_hidden_units: int = Field(1_024, ge=1, description="Widest hidden layer a job may ask for.")
+    max_train_seconds: float = Field(
+        3600, gt=0, description="Longest a job may train; then it fails and publishes nothing."
+    )
+    max_classes: int = Field(1_000, ge=2, description="Most classes (or labels) a job may train on.")
+    min_compare_rows: int = Field(
+        30, ge=1, description="Held-out rows if_better needs to compare a job's model with the active one."
+    )
     job_retention: int = Field(100, ge=1, description="Finished jobs kept on disk (the newest).")
     keep_versions: int = Field(
         DEFAULT_RETENTION,
@@ -51,6 +58,7 @@ class Settings(BaseSettings):
         description="Model versions kept in the store; every publish prunes the oldest beyond it, "
         "never the active one, its rollback target or the last good one.",
     )
+    keep_job_data: bool = Field(False, description="Keep a finished job's request (its training rows).")
     train_nice: int = Field(10, ge=0, le=19, description="Niceness of training processes.")
 
     def as_environment(self) -> dict[str, str]:

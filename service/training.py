@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from model import InvalidConfigError, ModelError, Network
 from model.datasets import BUNDLED, DataError, Table, load_bundled
-from model.pipeline import TrainOptions, check_targets, resolve_task, split_test
+from model.pipeline import TrainOptions, check_targets, held_out_count, resolve_task
 
 from .errors import ApiError
 from .schemas import ErrorDetail, TrainRequest
@@ -42,32 +42,38 @@ def prepare(request: TrainRequest, settings: Settings, active: Network | None) -
             raise ApiError(409, "base 'active' needs an active model, and there is none", "no_model")
         base = active
     table = _table(request, settings, base)
+    where = ["targets"] if request.dataset is None else ["dataset"]
     try:
         task = base.task if base is not None else resolve_task(table, options)
-        check_targets(table, task)
-        split_test(table, options, task)
+        check_targets(table, task, base)
+        held_out = held_out_count(table, options, task)
     except DataError as error:
-        raise unprocessable(str(error), ["targets"] if request.dataset is None else ["dataset"]) from None
-    if base is not None and base.task == "classification" and not base.multilabel:
-        unknown = sorted({str(label) for label in np.unique(table.y)} - {str(c) for c in base.classes})
-        if unknown:
-            raise unprocessable(
-                f"targets hold labels the active model does not know: {unknown[:5]}; "
-                "train from scratch (base 'scratch') to learn new classes",
-                ["targets"],
-            )
-    if request.activate == "if_better" and options.val_fraction == 0 and options.test_fraction == 0:
+        raise unprocessable(str(error), where) from None
+    _check_classes(table, task, settings, where)
+    if request.activate == "if_better" and active is not None and held_out < settings.min_compare_rows:
         raise unprocessable(
-            "activate 'if_better' compares on held-out rows: set val_fraction or test_fraction above 0",
+            f"activate 'if_better' compares on held-out rows: this split holds out {held_out} of "
+            f"{table.n_samples} rows (test_fraction {options.test_fraction:g}, val_fraction "
+            f"{options.val_fraction:g}), it needs at least {settings.min_compare_rows}; add rows, "
+            "raise the fractions, or activate 'always' or 'never'",
             ["activate"],
         )
     return PreparedJob(table, options, base)
+
+
+def _check_classes(table: Table, task: str, settings: Settings, where: list[str | int]) -> None:
+    if task != "classification":
+        return
+    count = table.y.shape[1] if table.y.ndim == 2 else len(np.unique(table.y))
+    if count > settings.max_classes:
+        raise unprocessable(f"{count} classes: at most {settings.max_classes} on this server", where, "limit")
 
 
 def _options(request: TrainRequest, settings: Settings) -> TrainOptions:
     given = request.hyperparameters()
     bounds = [
         ("epochs", given.get("epochs", 0) <= settings.max_epochs, f"at most {settings.max_epochs}"),
+        ("patience", given.get("patience", 0) <= settings.max_epochs, f"at most {settings.max_epochs}"),
         (
             "hidden",
             len(given.get("hidden", ())) <= settings.max_hidden_layers,
@@ -108,7 +114,8 @@ def _table(request: TrainRequest, settings: Settings, base: Network | None) -> T
     if len(instances) > settings.max_train_rows:
         raise unprocessable(f"at most {settings.max_train_rows} rows on this server", ["instances"], "limit")
     names, x = _features(request, base)
-    return Table(x, _target_array(targets), names, ("target",), "request")
+    y = _target_array(targets)
+    return Table(x, y, names, _target_names(request, y), "request")
 
 
 def _features(request: TrainRequest, base: Network | None) -> tuple[tuple[str, ...], np.ndarray]:
@@ -124,6 +131,12 @@ def _features(request: TrainRequest, base: Network | None) -> tuple[tuple[str, .
                 raise unprocessable(f"instances.{i}.{key}: {what}", ["instances", i, key])
         return names, np.array([[row[name] for name in names] for row in instances], dtype=np.float64)
     width = len(instances[0])
+    if base is not None and width != base.n_features:
+        raise unprocessable(
+            f"instances: rows of {width} features; the active model takes {base.n_features} "
+            f"({', '.join(base.feature_names)}) to warm-start",
+            ["instances", 0],
+        )
     for i, row in enumerate(instances):
         if len(row) != width:
             raise unprocessable(f"instances.{i}: expected {width} features, got {len(row)}", ["instances", i])
@@ -148,7 +161,19 @@ def _target_array(targets: list[Any]) -> np.ndarray:
         raise unprocessable("targets mix kinds (text, numbers, lists): use one kind", ["targets"])
     if list in kinds and len({len(t) for t in targets}) > 1:
         raise unprocessable("target lists must all have the same length", ["targets"])
+    if list in kinds and not targets[0]:
+        raise unprocessable("target lists must not be empty", ["targets", 0])
     return np.asarray(targets)
+
+
+def _target_names(request: TrainRequest, y: np.ndarray) -> tuple[str, ...]:
+    columns = 1 if y.ndim == 1 else y.shape[1]
+    if request.target_names is None:
+        return ("target",)
+    if len(request.target_names) != columns or len(set(request.target_names)) != columns:
+        message = f"target_names must be {columns} distinct names, one per target"
+        raise unprocessable(message, ["target_names"])
+    return tuple(request.target_names)
 
 
 def summary(request: TrainRequest, prepared: PreparedJob) -> dict[str, Any]:

@@ -6,8 +6,9 @@ snapshots, the same strict number validation, the same row limit, the network's 
 
 - the model is named ``Settings.model_name`` ("mlp"); its one input is ``input``, FP32 or FP64,
   shape ``[batch, n_features]``, ``data`` flat (row-major) or one list per row;
-- its outputs are ``predictions`` (BYTES labels; INT64 0/1 for multi-label; FP32/FP64 values
-  for regressors) and, for classifiers, ``probabilities`` (``[batch, n_classes]``);
+- its outputs are ``predictions`` (BYTES labels; INT64 0/1 for multi-label; FP64 values for
+  regressors, as ``/predict`` gives them) and, for classifiers, ``probabilities``
+  (``[batch, n_classes]``);
 - Triton's binary tensor data extension: the ``Inference-Header-Content-Length`` header gives
   the length of the JSON part of the body, inputs with ``parameters.binary_data_size`` are read
   in order from the bytes after it (little-endian, row-major), and outputs asked for with
@@ -134,8 +135,10 @@ def output_metadata(net: Network) -> dict[str, V2TensorMetadata]:
     """The model's outputs by name; -1 is the batch dimension."""
     values = MODEL_DATATYPES[net.dtype]
     if net.task == "regression":
+        # FP64 whatever the network's dtype: predictions are un-standardized in float64, and
+        # FP32 would round them (1154741.2308 -> 1154741.25) away from what /predict answers.
         shape = [-1, net.n_targets] if net.n_targets else [-1]
-        return {"predictions": V2TensorMetadata(name="predictions", datatype=values, shape=shape)}
+        return {"predictions": V2TensorMetadata(name="predictions", datatype="FP64", shape=shape)}
     n_classes = len(net.classes)
     predictions = (
         V2TensorMetadata(name="predictions", datatype="INT64", shape=[-1, n_classes])

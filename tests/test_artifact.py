@@ -153,3 +153,38 @@ def test_a_missing_file_is_an_artifact_error_whose_message_holds_no_path(tmp_pat
 def test_saving_an_unfitted_network_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not trained yet"):
         Network().save(tmp_path / "x.npz")
+
+
+def test_target_names_survive_a_round_trip_and_name_multi_label_classes(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).normal(size=(40, 3))
+    net = Network((4,), seed=0)
+    net.fit(x, (x > 0).astype(int), epochs=2, target_names=["a", "b", "c"])
+    net.save(tmp_path / "m.npz")
+    again = load(tmp_path / "m.npz")
+    assert again.target_names == ("a", "b", "c") and list(again.classes) == ["a", "b", "c"]
+    assert again.describe()["target_names"] == ["a", "b", "c"]
+
+
+def test_a_file_written_before_target_names_existed_still_loads(saved: Path) -> None:
+    from model.nn.artifact import _checksum
+
+    def drop_target_names(arrays: dict) -> None:
+        header = json.loads(arrays["header"].tobytes())
+        del header["target_names"], header["checksum"]
+        rest = {name: array for name, array in arrays.items() if name != "header"}
+        header["checksum"] = {"algorithm": "sha256", "value": _checksum(rest, header)}
+        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+
+    rewrite(saved, drop_target_names)
+    assert load(saved).target_names is None
+
+
+def test_a_classifier_of_many_classes_keeps_its_confusion_matrix_out_of_the_header(tmp_path: Path) -> None:
+    from model.nn.metrics import MAX_CONFUSION_CLASSES
+
+    n = MAX_CONFUSION_CLASSES + 1
+    x = np.arange(4 * n, dtype=float).reshape(-1, 1)
+    net = Network((4,), task="classification", seed=0)
+    net.fit(x, np.arange(4 * n) % n, epochs=1, val_fraction=0.5)
+    assert "confusion_matrix" not in net.describe()["metrics"]["validation"]
+    assert set(net.evaluate(x, np.arange(4 * n) % n)) == {"accuracy", "log_loss"}

@@ -175,6 +175,7 @@ def test_the_callback_sees_every_epoch_and_can_stop_training(iris_table: Table) 
     [
         ("a,label\n1,x\n2,x\n3,x\n", {}, r"target column 'label' has a single class \('x'\)"),
         ("a,label\n1,x\n2,y\n3,x\n", {"task": "regression"}, r"target column 'label' holds text \('x'\)"),
+        ("a,label\n1,true\n2,false\n3,x\n", {"task": "regression"}, r"holds text \('true'\)"),
         ("a,y\n1,0\n2,1\n", {}, r"too few rows: CSV text has 2 data rows, not enough for a test part"),
         ("a,y\n1,0.5\n2,1.5\n3,2.5\n4,3.5\n", {}, r"too few rows: CSV text has 4 data rows"),
     ],
@@ -251,3 +252,17 @@ def _saved_bytes(net) -> bytes:
     buffer = io.BytesIO()
     net.save(buffer)
     return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("y", "message"),
+    [
+        (np.array(["1.5", "2.5", "3.5", "4.5"] * 10), r"target column 'y' holds text \('1.5'\): regression"),
+        (np.array([True, False] * 20), r"target column 'y' holds true/false values \('True'\): regression"),
+        (np.array([10**400, 1] * 20, dtype=object), r"holds values that are not numbers \('1000000000"),
+    ],
+)
+def test_regression_targets_that_are_not_numbers_are_refused_naming_one(y: np.ndarray, message: str) -> None:
+    table = Table(np.zeros((40, 1)), y, ("a",), ("y",), "test")
+    with pytest.raises(DataError, match=message):
+        train_model(table, TrainOptions(task="regression"))

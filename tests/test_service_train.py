@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import IRIS_FEATURES
 
+from model import Network
 from model.store import ModelStore
 from service import Settings, create_app
+from service.jobs import JobStore
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -191,8 +195,10 @@ def test_if_better_keeps_a_worse_model_out_and_shows_both_figures(trainer, store
     comparison = record["result"]["comparison"]
     assert record["result"]["activated"] is False
     assert comparison["active_version"] == good["result"]["version"]
+    assert comparison["loss"] == "log_loss" and comparison["new_loss"] > comparison["active_loss"]
     assert comparison["new"] < comparison["active"] and comparison["metric"] == "accuracy"
-    assert "<" in record["result"]["activation_reason"]
+    assert comparison["rows"] == 42  # iris: 30 test rows and 12 validation rows, both scored
+    assert "not lower" in record["result"]["activation_reason"]
     assert ModelStore(store_dir).active_version() == good["result"]["version"]
 
 
@@ -265,3 +271,215 @@ def test_any_stored_version_can_be_activated_and_a_broken_one_is_409(trainer, st
     assert store.active_version() == first
     assert trainer.post("/models/20990101T000000000000Z-abcdef/activate", headers=AUTH).status_code == 404
     assert trainer.post(f"/models/{first}/activate").status_code == 401
+
+
+# ---------------------------------------------------------------- hardening (issue 12)
+RNG_ROWS = np.random.default_rng(0).normal(size=(60, 3))
+
+
+def client_with_active(tmp_path: Path, y: np.ndarray, **settings) -> object:
+    """A test client whose store's active model was fitted on ``RNG_ROWS`` and ``y``."""
+    net = Network((4,), seed=0)
+    net.fit(RNG_ROWS, y, epochs=2, val_fraction=0)
+    ModelStore(tmp_path / "store").publish(net.save, {})
+    app_settings = Settings(model_dir=tmp_path / "store", api_token=TOKEN, reload_interval_s=0, **settings)
+    return create_app(app_settings).test_client()
+
+
+ROWS = RNG_ROWS.tolist()
+AS_TEXT = [str(v) for v in RNG_ROWS[:, 0]]
+BINARY = (RNG_ROWS[:, 0] > 0).astype(int)
+MULTILABEL = (RNG_ROWS > 0).astype(int)
+TWO_TARGETS = RNG_ROWS[:, :2] * 7.5
+
+
+@pytest.mark.parametrize(
+    ("active_y", "body", "loc", "fragment"),
+    [
+        (BINARY, {"targets": AS_TEXT, "task": "regression"}, ["targets"], "holds text"),
+        (BINARY, {"targets": [bool(v) for v in BINARY], "task": "regression"}, ["targets"], "true/false"),
+        (BINARY, {"targets": [10**400] + [1.5] * 59}, ["targets"], "row 0: whole numbers"),
+        (BINARY, {"targets": [1.5] * 59 + [10**400]}, ["targets"], "row 59: whole numbers"),
+        (TWO_TARGETS, {"targets": AS_TEXT, "base": "active"}, ["targets"], "holds text"),
+        (BINARY, {"targets": BINARY.astype(str).tolist(), "base": "active"}, ["targets"], "know: ['0', '1']"),
+        (MULTILABEL, {"targets": [[0, 1]] * 60, "base": "active"}, ["targets"], "0/1 lists of 3"),
+        (MULTILABEL, {"targets": [[]] * 60, "base": "active"}, ["targets", 0], "must not be empty"),
+        (MULTILABEL, {"targets": [0, 1] * 30, "base": "active"}, ["targets"], "0/1 lists of 3"),
+        (TWO_TARGETS, {"targets": RNG_ROWS.tolist(), "base": "active"}, ["targets"], "predicts 2 target(s)"),
+        (BINARY, {"targets": [[0.5, 1.0]] * 60, "base": "active"}, ["targets"], "one label per row"),
+        (BINARY, {"targets": [1e999] + [1.0] * 59}, ["targets"], "row 0: must be finite"),
+        (BINARY, {"targets": [[1.0, 2.0]] * 59 + [[1.0, 1e999]]}, ["targets"], "row 59, column 1"),
+        (BINARY, {"instances": [r[:2] for r in ROWS], "targets": BINARY.tolist(), "base": "active"},
+         ["instances", 0], "rows of 2 features; the active model takes 3"),
+        (BINARY, {"instances": [[1.0, "a", 2.0], *ROWS[1:]], "targets": BINARY.tolist()},
+         ["instances", 0, 1], "valid number"),
+        (BINARY, {"targets": [[0, 1]] * 60, "target_names": ["a"]}, ["target_names"], "2 distinct names"),
+    ],
+)  # fmt: skip
+def test_targets_that_cannot_train_are_refused_once_at_request_time_with_one_clear_error(
+    tmp_path, active_y, body, loc, fragment
+) -> None:
+    client = client_with_active(tmp_path, active_y)
+    response = submit(client, {"instances": ROWS, "activate": "never", **body})
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()
+    assert len(error["detail"]) == 1 and error["detail"][0]["loc"] == loc
+    assert fragment in error["error"]
+    assert "np." not in error["error"] and "union" not in error["error"]
+    assert client.get("/train", headers=AUTH).get_json()["jobs"] == []
+
+
+def test_float_labels_equal_to_a_binary_models_labels_can_warm_start_it(tmp_path) -> None:
+    client = client_with_active(tmp_path, BINARY)
+    body = {"instances": ROWS, "targets": BINARY.astype(float).tolist(), "base": "active", "epochs": 2}
+    record = wait_for(client, submit(client, {**body, "activate": "never"}).get_json()["job_id"])
+    assert record["status"] == "succeeded", record
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "fragment"),
+    [
+        ({"dataset": "iris", "test_fraction": 0.1, "val_fraction": 0.05}, ["activate"], "21 of 150"),
+        ({"instances": [ROW] * 40, "targets": ["a", "b"] * 20}, ["activate"], "12 of 40 rows (test_"),
+        ({"dataset": "iris", "patience": 2001}, ["patience"], "at most 2000"),
+    ],
+)
+def test_if_better_without_enough_held_out_rows_and_unbounded_patience_are_refused(
+    trainer, body, loc, fragment
+) -> None:
+    response = submit(trainer, body)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["detail"][0]["loc"] == loc
+    assert fragment in response.get_json()["error"]
+    assert "at least 30" in response.get_json()["error"] or loc == ["patience"]
+
+
+def test_more_classes_than_the_server_allows_are_refused(store_dir) -> None:
+    client = create_app(Settings(model_dir=store_dir, api_token=TOKEN, max_classes=5)).test_client()
+    body = {"instances": [[float(i)] for i in range(60)], "targets": [f"c{i % 6}" for i in range(60)]}
+    response = submit(client, {**body, "activate": "never"})
+    assert response.status_code == 422
+    assert response.get_json()["detail"][0] == {
+        "loc": ["targets"], "msg": "6 classes: at most 5 on this server", "type": "limit"
+    }  # fmt: skip
+
+
+def test_a_job_over_the_time_limit_fails_saying_so_and_publishes_nothing(store_dir) -> None:
+    client = create_app(Settings(model_dir=store_dir, api_token=TOKEN, max_train_seconds=0.05)).test_client()
+    versions = len(ModelStore(store_dir).versions())
+    body = {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "always"}
+    record = wait_for(client, submit(client, body).get_json()["job_id"])
+    assert record["status"] == "failed"
+    assert (
+        record["error"] == "exceeded the time limit of 0.05 s (MLP_MAX_TRAIN_SECONDS); nothing was published"
+    )
+    assert record["progress"]["epoch"] < 2000
+    assert len(ModelStore(store_dir).versions()) == versions
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_finished_job_drops_its_training_rows_unless_told_to_keep_them(store_dir, keep) -> None:
+    client = create_app(Settings(model_dir=store_dir, api_token=TOKEN, keep_job_data=keep)).test_client()
+    job_id = submit(client, {"dataset": "iris", "epochs": 2, "activate": "never"}).get_json()["job_id"]
+    record = wait_for(client, job_id)
+    request_file = store_dir / "jobs" / job_id / "request.json"
+    deadline = time.monotonic() + 10  # the runner removes it after writing the final record
+    while request_file.exists() != keep and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert record["status"] == "succeeded" and request_file.exists() is keep
+    assert (store_dir / "jobs" / job_id / "job.json").exists()
+
+
+def test_old_finished_jobs_are_pruned_to_the_retention(store_dir) -> None:
+    client = create_app(Settings(model_dir=store_dir, api_token=TOKEN, job_retention=1)).test_client()
+    ids = []
+    for _ in range(3):
+        ids.append(submit(client, {"dataset": "iris", "epochs": 1, "activate": "never"}).get_json()["job_id"])
+        wait_for(client, ids[-1])
+    listed = [job["job_id"] for job in client.get("/train", headers=AUTH).get_json()["jobs"]]
+    assert listed[0] == ids[-1] and len(listed) <= 2 and ids[0] not in listed
+
+
+# ---------------------------------------------------------------- a full disk
+def full_disk(*args, **kwargs) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_reading_a_dead_job_writes_nothing_and_answers_on_a_full_disk(
+    trainer, store_dir, monkeypatch
+) -> None:
+    jobs = JobStore(store_dir)
+    record = jobs.create(b"{}", {})
+    stale = record.model_copy(update={"pid": 2**22 + 1, "status": "running"})  # no such process
+    jobs.write(stale)
+    before = sorted(path.name for path in (store_dir / "jobs" / record.job_id).iterdir())
+    monkeypatch.setattr("service.jobs._write_atomically", full_disk)
+    for path in (f"/train/{record.job_id}", "/train"):
+        response = trainer.get(path, headers=AUTH)
+        assert response.status_code == 200, response.get_json()
+    shown = trainer.get(f"/train/{record.job_id}", headers=AUTH).get_json()
+    assert shown["status"] == "failed" and "died" in shown["error"]
+    assert JobStore(store_dir).read_raw(record.job_id).status == "running"  # nothing rewritten
+    assert sorted(path.name for path in (store_dir / "jobs" / record.job_id).iterdir()) == before
+
+
+def test_a_job_that_cannot_be_recorded_is_507_and_leaves_nothing_behind(
+    trainer, store_dir, monkeypatch
+) -> None:
+    real_open = open
+
+    def open_on_full_disk(path, mode="r", *args, **kwargs):
+        handle = real_open(path, mode, *args, **kwargs)
+        if "w" in mode and str(path).endswith(".tmp"):
+            handle.close()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return handle
+
+    monkeypatch.setattr("builtins.open", open_on_full_disk)
+    response = submit(trainer, {"dataset": "iris", "activate": "never"})
+    monkeypatch.undo()
+    assert response.status_code == 507
+    assert response.get_json() == {
+        "error": "the job could not be recorded: No space left on device",
+        "code": "insufficient_storage",
+        "detail": [],
+    }
+    assert [path.name for path in (store_dir / "jobs").iterdir() if not path.name.startswith(".")] == []
+
+
+# ---------------------------------------------------------------- target names
+def test_multi_label_and_multi_target_models_keep_their_target_names(tmp_path) -> None:
+    client = client_with_active(tmp_path, BINARY)
+    for targets, names in ((MULTILABEL, ["a", "b", "c"]), (TWO_TARGETS, ["height", "width"])):
+        body = {"instances": ROWS, "targets": targets.tolist(), "target_names": names, "epochs": 2}
+        record = wait_for(client, submit(client, {**body, "activate": "always"}).get_json()["job_id"])
+        assert record["status"] == "succeeded", record
+        card = client.get("/model").get_json()
+        assert card["target_names"] == names
+        answer = client.post("/predict", data=json.dumps({"instances": ROWS[:2]})).get_json()
+        assert answer["target_names"] == names
+        if card["multilabel"]:
+            assert card["classes"] == names and answer["classes"] == names
+
+
+def test_a_store_failure_while_activating_is_503_without_a_path(trainer, store_dir, monkeypatch) -> None:
+    from model.store import StoreNotWritableError
+
+    def refuse(self, version, validate=None):
+        raise StoreNotWritableError(f"model store root {store_dir} is not writable: Read-only file system")
+
+    monkeypatch.setattr(ModelStore, "activate", refuse)
+    version = ModelStore(store_dir).active_version()
+    response = trainer.post(f"/models/{version}/activate", headers=AUTH)
+    body = response.get_json()
+    assert response.status_code == 503 and body["code"] == "store_error"
+    assert str(store_dir) not in json.dumps(body)
+
+
+def test_the_job_runner_prunes_with_the_services_version_retention(store_dir) -> None:
+    from service.job_runner import Runner
+    from service.jobs import JobStore
+
+    settings = Settings(model_dir=store_dir, keep_versions=3)
+    record = JobStore(store_dir).create(b"{}", {})
+    assert Runner(store_dir, record.job_id, settings).store.retention == 3

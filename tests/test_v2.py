@@ -380,13 +380,16 @@ def regressor() -> Network:
     return net
 
 
-def test_a_regressor_answers_predictions_as_floats_and_has_no_probabilities(regressor, tmp_path) -> None:
+def test_a_regressor_answers_the_same_float64_predictions_as_predict_and_has_no_probabilities(
+    regressor, tmp_path
+) -> None:
     client = app_for(regressor, tmp_path).test_client()
     outputs = client.get("/v2/models/mlp").get_json()["outputs"]
-    assert outputs == [{"name": "predictions", "datatype": "FP32", "shape": [-1]}]
-    body = post(client, {"inputs": [tensor()]}).get_json()
-    reference = client.post("/predict", json={"instances": ROWS}).get_json()["predictions"]
-    np.testing.assert_array_equal(np.float32(body["outputs"][0]["data"]), np.float32(reference))
+    assert outputs == [{"name": "predictions", "datatype": "FP64", "shape": [-1]}]
+    big = [[1e5 * v for v in row] for row in ROWS]  # large values: FP32 would round them
+    body = post(client, {"inputs": [tensor(rows=big)]}).get_json()
+    reference = client.post("/predict", json={"instances": big}).get_json()["predictions"]
+    assert body["outputs"][0]["data"] == reference
     response = post(client, {"inputs": [tensor()], "outputs": [{"name": "probabilities"}]})
     assert response.status_code == 400
 

@@ -3,7 +3,8 @@
 Arrays: ``params`` (the flat parameter vector, see ``dense``), ``x_mean``, ``x_scale``,
 ``feature_min``, ``feature_max`` (n_features,) and, for regressors, ``y_mean``, ``y_scale``
 (n_targets,). ``header`` is the UTF-8 JSON header as a uint8 array. The header holds the
-format version, architecture, task, labels, feature names, training configuration and
+format version, architecture, task, labels, target names (optional: older files
+have none), feature names, training configuration and
 history, metrics, library version, created-at, and a SHA-256 checksum over every array and
 the rest of the header, so any change to the file is detected.
 
@@ -47,6 +48,7 @@ def describe(net: Any) -> dict[str, Any]:
         "task": net.task,
         "multilabel": net.multilabel,
         "n_targets": net.n_targets,
+        "target_names": None if net.target_names is None else list(net.target_names),
         "classes": None if net.classes is None else label_list(net.classes),
         "feature_names": list(net.feature_names),
         "feature_ranges": {
@@ -208,6 +210,9 @@ def _build(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> Any:
     )
     if header["classes"] is not None:
         net.classes = np.array(header["classes"])
+    # Optional (added after format 1 was first written): files without it load as unnamed.
+    names = header.get("target_names")
+    net.target_names = None if names is None else tuple(str(name) for name in names)
     if net.task == "regression":
         net.y_scaler = Scaler(arrays["y_mean"], arrays["y_scale"])
     if net._n_outputs != sizes[-1]:

@@ -1,12 +1,16 @@
 """Evaluation metrics on plain arrays (no state).
 
-Classification: ``accuracy``, ``log_loss``, ``confusion_matrix``.
+Classification: ``accuracy``, ``log_loss``, ``brier_score``, ``confusion_matrix``.
 Regression: ``mean_squared_error``, ``mean_absolute_error``, ``r2_score``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+# Beyond this many classes a confusion matrix (n_classes^2 counts) stays out of reports, model
+# headers and cards: 1000 classes would be a million numbers in every GET /model.
+MAX_CONFUSION_CLASSES = 50
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -26,6 +30,11 @@ def log_loss(y_index: np.ndarray, proba: np.ndarray) -> float:
     eps = np.finfo(proba.dtype).eps
     picked = np.clip(proba[np.arange(len(y_index)), y_index], eps, 1.0)
     return float(-np.mean(np.log(picked)))
+
+
+def brier_score(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """Mean squared difference between 0/1 truths and probabilities, both (n, n_labels)."""
+    return float(np.mean((np.asarray(y_true, np.float64) - proba) ** 2))
 
 
 def confusion_matrix(y_index: np.ndarray, pred_index: np.ndarray, n_classes: int) -> np.ndarray:

@@ -95,6 +95,7 @@ class Network:
         self.classes: np.ndarray | None = None
         self.multilabel = False
         self.n_targets: int | None = None  # regression: 1-D y gives None, (n, k) gives k
+        self.target_names: tuple[str, ...] | None = None  # y's column names, when known
         self.feature_names: tuple[str, ...] = ()
         self.x_scaler: Scaler | None = None
         self.y_scaler: Scaler | None = None
@@ -126,6 +127,14 @@ class Network:
     def metric_name(self) -> str:
         return "accuracy" if self.task == "classification" else "r2"
 
+    @property
+    def loss_name(self) -> str:
+        """The key of ``evaluate`` that ranks models on the same rows, lower is better: log_loss
+        (single-label), brier (multi-label) or mse (regression)."""
+        if self.task == "regression":
+            return "mse"
+        return "brier" if self.multilabel else "log_loss"
+
     # ------------------------------------------------------------------ training
     def fit(
         self,
@@ -133,6 +142,7 @@ class Network:
         y: Any,
         *,
         feature_names: Sequence[str] | None = None,
+        target_names: Sequence[str] | None = None,
         callback: Callback | None = None,
         warm_start: bool = False,
         **hyperparameters: Any,
@@ -143,7 +153,8 @@ class Network:
         float matrix (several regression targets). Hyperparameters are ``TrainingConfig``'s
         fields (epochs, batch_size, learning_rate, optimizer, momentum, nesterov, l2,
         lr_schedule, val_fraction, patience, min_delta). ``warm_start=True`` continues from
-        the current parameters, keeping the preprocessing, labels and task.
+        the current parameters, keeping the preprocessing, labels and task. ``target_names``
+        names ``y``'s columns (one per column; for multi-label they become the ``classes``).
         """
         unknown = set(hyperparameters) - set(TrainingConfig.names())
         if unknown:
@@ -158,6 +169,7 @@ class Network:
             if feature_names is not None and tuple(feature_names) != self.feature_names:
                 raise InvalidInputError("feature_names differ from the model's; warm start keeps them")
         else:
+            self.target_names = _target_names(target_names, y_array)
             self._set_up_targets(y_array)
             self.feature_names = check_feature_names(feature_names, x.shape[1])
         y_encoded = self._encode_targets(y_array)
@@ -205,7 +217,7 @@ class Network:
         elif self.multilabel:
             if not is_binary_matrix(y):
                 raise InvalidInputError("a 2-D classification y must be a 0/1 (multi-label) matrix")
-            self.classes = np.arange(y.shape[1])
+            self.classes = np.array(self.target_names) if self.target_names else np.arange(y.shape[1])
             self.output_loss = "sigmoid_binary_cross_entropy"
         else:
             self.classes = unique_labels(y)
@@ -309,8 +321,9 @@ class Network:
 
     def evaluate(self, X: Any, y: Any) -> dict[str, Any]:
         """Metrics on (X, y): accuracy, log_loss, confusion_matrix (row = true class, column =
-        predicted, in ``classes`` order) for single-label classifiers; accuracy (exact rows)
-        for multi-label; mse, mae, r2 for regressors (in target units)."""
+        predicted, in ``classes`` order; only up to ``metrics.MAX_CONFUSION_CLASSES`` classes)
+        for single-label classifiers; accuracy (exact rows)
+        and brier for multi-label; mse, mae, r2 for regressors (in target units)."""
         self._require_fitted()
         x = as_feature_matrix(X, self.n_features)
         y_array = as_target_array(y, len(x))
@@ -323,15 +336,22 @@ class Network:
                 "r2": metrics.r2_score(truth, predicted),
             }
         if self.multilabel:
-            return {"accuracy": metrics.accuracy(self._encode_targets(y_array), self.predict(x))}
+            truth, proba = self._encode_targets(y_array), self.predict_proba(x)
+            return {
+                "accuracy": metrics.accuracy(truth, (proba >= 0.5).astype(np.int64)),
+                "brier": metrics.brier_score(truth, proba),
+            }
         truth = encode_labels(y_array, self.classes)
         proba = self.predict_proba(x)
         predicted = proba.argmax(axis=1)
-        return {
+        scores: dict[str, Any] = {
             "accuracy": metrics.accuracy(truth, predicted),
             "log_loss": metrics.log_loss(truth, proba),
-            "confusion_matrix": metrics.confusion_matrix(truth, predicted, len(self.classes)).tolist(),
         }
+        if len(self.classes) <= metrics.MAX_CONFUSION_CLASSES:
+            matrix = metrics.confusion_matrix(truth, predicted, len(self.classes))
+            scores["confusion_matrix"] = matrix.tolist()
+        return scores
 
     # ------------------------------------------------------------------ persistence
     def describe(self) -> dict[str, Any]:
@@ -358,6 +378,16 @@ class Network:
 def _check_choice(name: str, value: object, choices: Any) -> None:
     if value not in choices:
         raise InvalidConfigError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
+def _target_names(names: Sequence[str] | None, y: np.ndarray) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    names = tuple(str(name) for name in names)
+    columns = 1 if y.ndim == 1 else y.shape[1]
+    if len(names) != columns or len(set(names)) != columns or not all(names):
+        raise InvalidInputError(f"target_names must be {columns} distinct non-empty names, got {len(names)}")
+    return names
 
 
 def _flat_labels(y: np.ndarray | None) -> np.ndarray | None:

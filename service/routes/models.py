@@ -10,7 +10,7 @@ from model.store import ProtectedVersionError, StoreError, UnknownVersionError
 
 from ..auth import require_token
 from ..cards import model_card, version_summary
-from ..errors import ApiError
+from ..errors import ApiError, store_unavailable
 from ..model_holder import VersionLoadError, load_snapshot
 from ..schemas import Deleted, VersionList
 from ..state import current_snapshot, json_response, service
@@ -58,6 +58,5 @@ def delete_model(version: str) -> Response:
         raise ApiError(409, str(error), "protected_version") from None
     except (StoreError, OSError):  # their messages name store paths: the log gets them
         _LOG.exception("deleting version %s failed", version)
-        message = "the model store cannot be written now; see the server log"
-        raise ApiError(503, message, "store_error") from None
+        raise store_unavailable() from None
     return json_response(Deleted(deleted=version))

@@ -3,6 +3,8 @@ POST /models/<version>/activate."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import subprocess
 import sys
@@ -15,13 +17,14 @@ from model import ModelError, load
 from model.store import StoreError, UnknownVersionError
 
 from ..auth import require_token
-from ..errors import ApiError, validation_error
-from ..jobs import ACTIVE_STATES, UnknownJobError
+from ..errors import ApiError, store_unavailable, validation_error
+from ..jobs import ACTIVE_STATES, JobStoreFullError, UnknownJobError
 from ..schemas import Activated, JobAccepted, JobList, TrainRequest
 from ..settings import Settings
 from ..state import current_snapshot_or_none, json_response, read_body, service
 from ..training import prepare, summary
 
+_LOG = logging.getLogger("service.train")
 blueprint = Blueprint("train", __name__)
 RETRY_AFTER_S = 10
 CANCEL_WAIT_S = 3.0
@@ -39,6 +42,18 @@ def start_training() -> Response:
         raise validation_error(error) from None
     snapshot = current_snapshot_or_none()
     prepared = prepare(train_request, state.settings, snapshot.net if snapshot else None)
+    record = _create_job(body, summary(train_request, prepared))
+    launch_runner(state.settings, record.job_id)
+    return json_response(
+        JobAccepted(job_id=record.job_id, status=record.status),
+        status=202,
+        headers={"Location": f"/train/{record.job_id}"},
+    )
+
+
+def _create_job(body: bytes, job_summary: dict):
+    """A queued job record, within the running-plus-queued bound; 507 when it cannot be written."""
+    state = service()
     jobs = state.jobs
     with jobs.submit_lock():
         limit = state.settings.max_train_jobs + state.settings.max_queued_jobs
@@ -48,13 +63,12 @@ def start_training() -> Response:
                 f"{limit} training jobs are already running or queued; retry later",
                 headers={"Retry-After": str(RETRY_AFTER_S)},
             )
-        record = jobs.create(body, summary(train_request, prepared))
-    launch_runner(state.settings, record.job_id)
-    return json_response(
-        JobAccepted(job_id=record.job_id, status=record.status),
-        status=202,
-        headers={"Location": f"/train/{record.job_id}"},
-    )
+        jobs.prune()
+        try:
+            return jobs.create(body, job_summary)
+        except JobStoreFullError as error:
+            message = f"the job could not be recorded: {error.strerror}"
+            raise ApiError(507, message, "insufficient_storage") from None
 
 
 def launch_runner(settings: Settings, job_id: str) -> None:
@@ -71,7 +85,8 @@ def launch_runner(settings: Settings, job_id: str) -> None:
         )
     except (OSError, subprocess.SubprocessError) as error:
         record = jobs.read_raw(job_id)
-        jobs.write(record.model_copy(update={"status": "failed", "error": f"could not start: {error}"}))
+        with contextlib.suppress(OSError):  # a full disk: the record then reads as dead, hence failed
+            jobs.write(record.model_copy(update={"status": "failed", "error": f"could not start: {error}"}))
         raise ApiError(500, "the training process could not be started; see the server log") from None
 
 
@@ -111,10 +126,11 @@ def activate_version(version: str) -> Response:
         info = store.activate(version, validate=lambda artifact: load(artifact))
     except UnknownVersionError:
         raise ApiError(404, "no stored model version with that id", "unknown_version") from None
-    except (ModelError, OSError) as error:
+    except ModelError as error:  # artifact errors name what is wrong, never a path
         raise ApiError(409, f"version fails validation, not activated: {error}", "invalid_version") from None
-    except StoreError as error:
-        raise ApiError(409, f"cannot activate: {error}", "store_error") from None
+    except (StoreError, OSError):  # their messages name store paths: the log gets them
+        _LOG.exception("activating version %s failed", version)
+        raise store_unavailable() from None
     return json_response(Activated(active=info.version, previous=previous))
 
 

@@ -92,11 +92,13 @@ const MlpCard = (() => {
   function renderCard(container, card) {
     const arch = card.architecture;
     const training = card.training || {};
-    container.replaceChildren(
+    // No figure for a regressor or a multi-label model: leave it out (replaceChildren would print "null").
+    container.replaceChildren(...[
       facts([
         ["Version", card.version],
         ["Status", card.active ? "active (serving)" : "stored, not active"],
         ["Task", taskText(card)],
+        ["Targets", card.target_names ? card.target_names.join(", ") : null],
         ["Created", card.created_at],
         ["Layers", arch.layer_sizes.join(" → ")],
         ["Activation", arch.activation],
@@ -115,7 +117,7 @@ const MlpCard = (() => {
       el("h3", {}, "Metrics"),
       metricsTable(card.metrics),
       confusionFigure(card),
-    );
+    ].filter((part) => part !== null));
   }
 
   function classList(classes) {

@@ -311,8 +311,10 @@
     const parts = [el("h3", {}, `Version ${result.version}`), metricsTable(result.metrics)];
     if (result.comparison) {
       const c = result.comparison;
-      parts.push(el("p", {}, `Compared on ${c.rows} held-out rows by ${c.metric}: new ${charts.formatNumber(c.new, 4)}, ` +
-        `active ${c.active === null ? "not comparable" : charts.formatNumber(c.active, 4)}.`));
+      const active = c.active_loss === null ? "not comparable"
+        : `${charts.formatNumber(c.active_loss, 4)} (${c.metric} ${charts.formatNumber(c.active, 4)})`;
+      parts.push(el("p", {}, `Compared on ${c.rows} held-out rows by ${c.loss} (lower is better): ` +
+        `new ${charts.formatNumber(c.new_loss, 4)} (${c.metric} ${charts.formatNumber(c.new, 4)}), active ${active}.`));
     }
     try {
       const trained = await api("GET", `/models/${encodeURIComponent(result.version)}`);
