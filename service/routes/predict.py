@@ -13,8 +13,8 @@ blueprint = Blueprint("predict", __name__)
 @blueprint.post("/predict")
 def predict_view() -> Response:
     state = service()
-    body = parse_predict_request(read_body(state=state))
-    snapshot = current_snapshot(state)
+    snapshot = current_snapshot(state)  # first: its width bounds what the body may hold
+    body = parse_predict_request(read_body(state=state), state.settings.max_rows, len(snapshot.feature_index))
     x = to_matrix(body, snapshot, state.settings.max_rows)
     result = predict(snapshot, x, body.return_probabilities)
     state.metrics.rows.inc(len(x))
