@@ -72,6 +72,11 @@ def one_long_row(size: int) -> bytes:
     return b'{"instances": [[' + b"0," * (size // 2) + b"0]]}"
 
 
+def one_long_tensor(size: int) -> bytes:
+    head = b'{"inputs": [{"name": "input", "shape": [1, 64], "datatype": "FP64", "data": ['
+    return head + b"0," * (size // 2) + b"0]}]}"
+
+
 def full_rows(n_rows: int, n_features: int, targets: int | None = None) -> bytes:
     row = "[" + ", ".join([FULL] * n_features) + "]"
     body = '{"instances": [' + ", ".join([row] * n_rows) + "]"
@@ -105,17 +110,21 @@ TRAIN_ROWS = DEFAULTS.max_train_values // 64
         ("/predict", lambda: one_value_rows(12 * 2**20, targets=False), {422}),
         ("/predict", lambda: one_long_row(12 * 2**20), {422}),
         ("/predict", lambda: full_rows(DEFAULTS.max_rows, 64), {200}),
+        ("/v2/models/mlp/infer", lambda: one_long_tensor(12 * 2**20), {400}),
         ("/train", lambda: one_value_rows(min(DEFAULTS.max_train_body_bytes, 32 * 2**20) - 64, True), {422}),
         # As many values as allowed, one target short: parsed whole, then refused (no job starts).
         ("/train", lambda: full_rows(TRAIN_ROWS, 64, targets=TRAIN_ROWS - 1), {422}),
     ],
-    ids=["one-value-rows", "one-long-row", "most-rows-allowed", "train-one-value-rows", "train-most-values"],
+    ids=[
+        "one-value-rows", "one-long-row", "most-rows-allowed", "v2-long-tensor",
+        "train-one-value-rows", "train-most-values",
+    ],
 )
 def test_no_body_within_the_limits_takes_a_worker_over_its_memory_bound(
     digits_store, tmp_path, endpoint, make_body, statuses
 ) -> None:
     body = make_body()
-    limit = DEFAULTS.max_body_bytes if endpoint == "/predict" else DEFAULTS.max_train_body_bytes
+    limit = DEFAULTS.max_train_body_bytes if endpoint == "/train" else DEFAULTS.max_body_bytes
     assert len(body) <= limit
     report = run_child(digits_store, endpoint, body, tmp_path)
     assert report["status"] in statuses, report["body"]
