@@ -17,8 +17,9 @@ from pydantic import (
     ValidationError,
     ValidatorFunctionWrapHandler,
     field_validator,
+    model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 Label = int | float | str | bool
 
@@ -186,10 +187,39 @@ class TrainRequest(StrictRequest):
                 raise PydanticCustomError("targets", f"row {i}: whole numbers must be below 2**63 in size")
         return targets
 
+    # The data: inline rows with their targets, or a dataset name; the OpenAPI document says so.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["instances", "targets"],
+                    "properties": {"instances": {"not": {"type": "null"}},
+                                   "targets": {"not": {"type": "null"}}, "dataset": {"type": "null"}},
+                },
+                {
+                    "required": ["dataset"],
+                    "properties": {"dataset": {"type": "string"}, "instances": {"type": "null"},
+                                   "targets": {"type": "null"}},
+                },
+            ]
+        }
+    )  # fmt: skip
+
     HYPERPARAMETERS: ClassVar[tuple[str, ...]] = (
         "hidden", "activation", "epochs", "batch_size", "learning_rate", "optimizer", "momentum",
         "l2", "val_fraction", "test_fraction", "patience", "seed", "task",
     )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _instances_with_targets_or_dataset(self) -> TrainRequest:
+        inline = self.instances is not None or self.targets is not None
+        if inline == (self.dataset is not None):
+            raise _error(["body"], "give either 'instances' with 'targets', or 'dataset'")
+        if inline and self.targets is None:
+            raise _error(["targets"], f"need one target per instance: {len(self.instances)} instances, none")
+        if inline and self.instances is None:
+            raise _error(["instances"], "targets need their instances")
+        return self
 
     def hyperparameters(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.HYPERPARAMETERS if getattr(self, name) is not None}
@@ -218,6 +248,12 @@ def _finite_number(cell: Any) -> bool:
         return math.isfinite(cell)
     except OverflowError:  # an integer beyond float's range
         return False
+
+
+def _error(loc: list[str | int], message: str) -> ValidationError:
+    """A "missing" validation error at ``loc`` (a model validator's own errors have no location)."""
+    detail = InitErrorDetails(type=PydanticCustomError("missing", message), loc=tuple(loc), input=None)
+    return ValidationError.from_exception_data("TrainRequest", [detail])
 
 
 class JobAccepted(Response):

@@ -9,12 +9,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.store import DEFAULT_RETENTION
 
 MIB = 1024 * 1024
+# Default body limits follow the row and value limits: room for every allowed row written out
+# in full (17 significant digits and separators per value), and no more, since a worker holds
+# the whole body in memory while it counts and parses it.
+BODY_BYTES_PER_ROW = 2048  # a /predict row: ~85 full-precision values, or 64 with long names
+BODY_BYTES_PER_VALUE = 24  # a /train value: "-0.12345678901234567, "
 
 
 class Settings(BaseSettings):
@@ -23,7 +28,9 @@ class Settings(BaseSettings):
     model_dir: Path = Field(Path("models"), description="The model store directory.")
     model_name: str = Field("mlp", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Name in the V2 protocol.")
     max_rows: int = Field(10_000, ge=1, description="Most instances in one prediction request.")
-    max_body_bytes: int = Field(16 * MIB, ge=1024, description="Largest request body, in bytes.")
+    max_body_bytes: int = Field(
+        0, ge=0, description=f"Largest request body, in bytes; 0: max_rows x {BODY_BYTES_PER_ROW}."
+    )
     reload_interval_s: float = Field(
         0.5, ge=0, le=2, description="How often a worker checks the store's active pointer."
     )
@@ -40,7 +47,12 @@ class Settings(BaseSettings):
     max_train_jobs: int = Field(1, ge=1, le=16, description="Training jobs running at once.")
     max_queued_jobs: int = Field(4, ge=0, le=1000, description="Jobs waiting beyond those; then 429.")
     max_train_rows: int = Field(100_000, ge=10, description="Most rows of inline training data.")
-    max_train_body_bytes: int = Field(256 * MIB, ge=1024, description="Largest /train request body.")
+    max_train_values: int = Field(
+        1_000_000, ge=10, description="Most values of inline training data (rows x features, targets)."
+    )
+    max_train_body_bytes: int = Field(
+        0, ge=0, description=f"Largest /train body; 0: max_train_values x {BODY_BYTES_PER_VALUE}."
+    )
     max_epochs: int = Field(2_000, ge=1, description="Most epochs a job may ask for.")
     max_hidden_layers: int = Field(4, ge=1, description="Most hidden layers a job may ask for.")
     max_hidden_units: int = Field(1_024, ge=1, description="Widest hidden layer a job may ask for.")
@@ -60,6 +72,20 @@ class Settings(BaseSettings):
     )
     keep_job_data: bool = Field(False, description="Keep a finished job's request (its training rows).")
     train_nice: int = Field(10, ge=0, le=19, description="Niceness of training processes.")
+
+    @model_validator(mode="after")
+    def _derive_body_limits(self) -> Settings:
+        """Fill in the body limits left at 0 from the row and value limits (at least 1 MiB)."""
+        derived = {
+            "max_body_bytes": self.max_body_bytes or max(MIB, self.max_rows * BODY_BYTES_PER_ROW),
+            "max_train_body_bytes": self.max_train_body_bytes
+            or max(MIB, self.max_train_values * BODY_BYTES_PER_VALUE),
+        }
+        for name, value in derived.items():
+            if value < 1024:
+                raise ValueError(f"{name} must be 0 (derived from the row limits) or at least 1024")
+            object.__setattr__(self, name, value)  # frozen: set once, while validating
+        return self
 
     def as_environment(self) -> dict[str, str]:
         """These settings as ``MLP_*`` variables, for child processes (secrets left out)."""

@@ -96,8 +96,6 @@ def _options(request: TrainRequest, settings: Settings) -> TrainOptions:
 
 
 def _table(request: TrainRequest, settings: Settings, base: Network | None) -> Table:
-    if (request.dataset is None) == (request.instances is None):
-        raise unprocessable("give either 'instances' with 'targets', or 'dataset'", ["body"], "missing")
     if request.dataset is not None:
         if request.dataset not in BUNDLED:
             raise unprocessable(f"unknown dataset; shipped: {sorted(BUNDLED)}", ["dataset"])

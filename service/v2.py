@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from model import Network
 from model.store import ModelStore, UnknownVersionError
 
+from .body_limits import over_budget
 from .errors import ApiError, error_items
 from .model_holder import Snapshot, VersionLoadError, load_snapshot
 from .schemas import ErrorDetail
@@ -402,6 +403,11 @@ def infer(
 ) -> InferenceResult:
     """One V2 inference: request bytes (JSON, or JSON + binary tensors) to response bytes."""
     json_part, tail = split_body(body, header_length)
+    n_features = len(snapshot.feature_index)
+    # Counted before parsing (see body_limits): data flat or one list per row, a few more lists
+    # and objects (inputs, shape, parameters, outputs) and a few more commas.
+    if over_budget(json_part, max_containers=max_rows + 16, max_commas=max_rows * n_features + 64):
+        raise bad_request(f"at most {max_rows} rows of {n_features} values per request", ["inputs"], "rows")
     request = parse_infer_request(json_part)
     x = input_matrix(request, tail, snapshot, max_rows)
     requested = requested_outputs(request, snapshot.net)

@@ -24,11 +24,14 @@ from pathlib import Path
 import pytest
 from servers import ROOT, free_port, gunicorn
 
+from service import Settings
+
 yaml = pytest.importorskip("yaml")
 
 CONFIGMAP = ROOT / "deploy" / "k8s" / "nginx-configmap.yaml"
 ROW = [5.1, 3.5, 1.4, 0.2]
 TOKEN = "proxy-test-token"
+SERVICE_LIMITS = Settings.model_validate({})  # the defaults, without this environment's MLP_*
 PROMPT_S = 5.0
 """How long a prediction may take before it counts as blocked: well under the proxy's 10 s
 client timeouts (after which a blocked worker would be freed) and gunicorn's 30 s timeout."""
@@ -155,7 +158,8 @@ def test_one_slow_post_straight_to_gunicorn_holds_its_only_worker(server) -> Non
 def test_the_proxy_refuses_a_body_over_the_predict_limit_in_the_service_error_shape(proxy) -> None:
     # Only the announced length is sent: nginx answers before reading any body.
     with socket.create_connection(("127.0.0.1", proxy), timeout=PROMPT_S) as sock:
-        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 16777217\r\n\r\n")
+        over = SERVICE_LIMITS.max_body_bytes + 1
+        sock.sendall(f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {over}\r\n\r\n".encode())
         response = http.client.HTTPResponse(sock)
         response.begin()
         assert response.status == 413 and response.getheader("Content-Type") == "application/json"
@@ -165,6 +169,6 @@ def test_the_proxy_refuses_a_body_over_the_predict_limit_in_the_service_error_sh
 
 
 def test_the_proxy_passes_train_bodies_over_the_predict_limit_to_the_service(proxy) -> None:
-    body = b"[" * (16 * 1024 * 1024 + 1)  # not JSON: the service reads it all, then says so
+    body = b"x" * (SERVICE_LIMITS.max_body_bytes + 1)  # not JSON: the service reads it all, then says so
     status, answer = get(proxy, "POST", "/train", body, {"Authorization": f"Bearer {TOKEN}"})
     assert status == 400 and answer["code"] == "invalid_json"

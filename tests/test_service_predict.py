@@ -89,3 +89,16 @@ def test_a_regressor_returns_values_in_target_units(tmp_path) -> None:
     body = post(client, {"instances": [[0.5, 0.5]], "return_probabilities": True}).get_json()
     assert body["predictions"][0] == pytest.approx(125, abs=5)
     assert body["classes"] is None and body["probabilities"] is None
+
+
+def test_a_response_with_flagged_rows_is_a_valid_predict_response(client) -> None:
+    from service.schemas import PredictResponse
+
+    odd = [5.1, 3.5, 1.4, 99.0]
+    response = post(client, {"instances": [odd, SETOSA, odd], "return_probabilities": True})
+    parsed = PredictResponse.model_validate_json(response.get_data())
+    assert [(flag.row, flag.features) for flag in parsed.out_of_range] == [
+        (0, ["petal_width"]),
+        (2, ["petal_width"]),
+    ]
+    assert parsed.model_dump_json().encode() == response.get_data()

@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import IRIS_FEATURES
+from pydantic import ValidationError
 
 from model import Network
 from model.store import ModelStore
 from service import Settings, create_app
 from service.jobs import JobStore
+from service.schemas import TrainRequest
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -92,6 +94,8 @@ def test_prediction_endpoints_stay_open_when_a_token_is_set(trainer) -> None:
     ("body", "loc", "fragment"),
     [
         ({}, ["body"], "either 'instances'"),
+        ({"instances": None, "targets": None, "dataset": None}, ["body"], "either 'instances'"),
+        ({"targets": ["a", "b"]}, ["instances"], "targets need their instances"),
         ({"dataset": "iris", "instances": [ROW], "targets": ["a"]}, ["body"], "either 'instances'"),
         ({"dataset": "../../etc/passwd"}, ["dataset"], "unknown dataset"),
         ({"instances": [ROW, ROW]}, ["targets"], "one target per instance"),
@@ -146,6 +150,29 @@ def test_a_body_over_the_training_limit_is_413(store_dir) -> None:
     ).test_client()
     body = {"instances": [ROW] * 200, "targets": ["a", "b"] * 100}
     assert submit(client, body).status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({}, ["body"]),
+        ({"instances": None, "targets": None, "dataset": None}, ["body"]),
+        ({"instances": None, "targets": None, "dataset": None, "epochs": 3}, ["body"]),
+        ({"instances": [ROW], "targets": ["a"], "dataset": "iris"}, ["body"]),
+        ({"instances": [ROW], "targets": None}, ["targets"]),
+        ({"targets": ["a"], "dataset": None}, ["instances"]),
+    ],
+)
+def test_the_train_schema_itself_requires_instances_with_targets_or_a_dataset(body, loc) -> None:
+    with pytest.raises(ValidationError) as raised:
+        TrainRequest.model_validate_json(json.dumps(body))
+    assert [error["loc"] for error in raised.value.errors()] == [tuple(loc)]
+
+
+def test_the_openapi_document_says_instances_with_targets_or_a_dataset(trainer) -> None:
+    document = trainer.get("/openapi.json").get_json()
+    forms = document["components"]["schemas"]["TrainRequest"]["oneOf"]
+    assert [form["required"] for form in forms] == [["instances", "targets"], ["dataset"]]
 
 
 # ---------------------------------------------------------------- jobs

@@ -41,6 +41,11 @@ class Workload:
     rows: int  # instances per request
     against_ceiling: bool  # also drive the ceiling app with the same body
     during: Callable[[Bench], AbstractContextManager[Any]] = idle
+    flagged: bool = False  # every row outside the training range (so flagged in out_of_range)
+
+    @property
+    def body_key(self) -> tuple[int, bool]:
+        return self.rows, self.flagged
 
     @property
     def servers(self) -> tuple[str, ...]:

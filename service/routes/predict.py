@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from ..prediction import parse_predict_request, predict, to_matrix
-from ..state import current_snapshot, json_response, read_body, service
+from ..prediction import parse_predict_request, predict, response_json, to_matrix
+from ..state import current_snapshot, read_body, service
 
 blueprint = Blueprint("predict", __name__)
 
@@ -13,11 +13,12 @@ blueprint = Blueprint("predict", __name__)
 @blueprint.post("/predict")
 def predict_view() -> Response:
     state = service()
-    body = parse_predict_request(read_body(state=state))
-    snapshot = current_snapshot(state)
+    snapshot = current_snapshot(state)  # first: its width bounds what the body may hold
+    body = parse_predict_request(read_body(state=state), state.settings.max_rows, len(snapshot.feature_index))
     x = to_matrix(body, snapshot, state.settings.max_rows)
     result = predict(snapshot, x, body.return_probabilities)
     state.metrics.rows.inc(len(x))
     if result.out_of_range:
         state.metrics.out_of_range_rows.inc(len(result.out_of_range))
-    return json_response(result, headers={"X-Model-Version": snapshot.version})
+    headers = {"X-Model-Version": snapshot.version}
+    return Response(response_json(result), mimetype="application/json", headers=headers)

@@ -17,6 +17,7 @@ from model import ModelError, load
 from model.store import StoreError, UnknownVersionError
 
 from ..auth import require_token
+from ..body_limits import check_train_body
 from ..errors import ApiError, store_unavailable, validation_error
 from ..jobs import ACTIVE_STATES, JobStoreFullError, UnknownJobError
 from ..schemas import Activated, JobAccepted, JobList, TrainRequest
@@ -34,8 +35,10 @@ CANCEL_WAIT_S = 3.0
 @require_token
 def start_training() -> Response:
     state = service()
-    request.max_content_length = state.settings.max_train_body_bytes
-    body = read_body(state.settings.max_train_body_bytes)
+    settings = state.settings
+    request.max_content_length = settings.max_train_body_bytes
+    body = read_body(settings.max_train_body_bytes)
+    check_train_body(body, settings.max_train_rows, settings.max_train_values)
     try:
         train_request = TrainRequest.model_validate_json(body)
     except ValidationError as error:
