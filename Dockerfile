@@ -5,7 +5,7 @@
 #   docker run --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
 #     --memory 512m -p 127.0.0.1:8000:8000 mlp-service
 #
-# Run-time configuration is the MLP_* environment (README "Settings"). The only writable paths
+# Run-time configuration is the MLP_* environment (docs/settings.md). The only writable paths
 # are the model store (/models, a volume), the tmpfs at /tmp (prometheus multiprocess files,
 # MLP_METRICS_DIR) and /dev/shm (gunicorn's worker heartbeat); gunicorn's control socket is
 # off (service/gunicorn.conf.py). CI builds and runs this file with buildah/podman on a local
@@ -90,7 +90,7 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
 # PID 1 is dumb-init; it passes SIGTERM to gunicorn alone (--single-child), which stops its
 # workers gracefully. A training runner is in a session of its own: stopping the container
 # kills it with the container, the job is reported failed at the next read, and nothing is
-# published (README "Containers and deployment").
+# published (docs/deployment.md).
 ENTRYPOINT ["dumb-init", "--single-child", "--"]
 # The README's start command, exec form.
 CMD ["gunicorn", "-c", "service/gunicorn.conf.py", "service:create_app()"]

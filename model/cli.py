@@ -383,3 +383,7 @@ def _parse_and_run(argv: Sequence[str] | None) -> int:
 def _fail(message: str, code: int) -> int:
     print(f"error: {' '.join(message.split())}", file=sys.stderr, flush=True)
     return code
+
+
+if __name__ == "__main__":  # python -m model.cli, the same as mlp-train
+    sys.exit(main())

@@ -8,7 +8,7 @@
 #
 # There is no Docker engine and no route to Docker Hub on this project's machines: the FROM
 # image is a debootstrap'd Debian bookworm with python3 and a venv, imported under the official
-# image's name (README "Containers and deployment"). Slow parts are cached under
+# image's name (docs/deployment.md). Slow parts are cached under
 # $MLP_CONTAINER_CACHE (default /var/tmp/mlp-container-cache) and in podman's storage; a cold
 # run takes about 2-3 minutes.
 #

@@ -1,7 +1,7 @@
 """gunicorn configuration: ``gunicorn -c service/gunicorn.conf.py 'service:create_app()'``.
 
 Settings come from the same ``MLP_*`` variables as the app (``Settings``); ``--bind`` and
-other command-line flags override this file. Measured on 2 cores (see README): sync workers,
+other command-line flags override this file. Measured on 2 cores (docs/benchmarks.md): sync workers,
 one per core, gave the best tail latency; BLAS is pinned to one thread per worker because
 multi-threaded OpenBLAS collapses when workers oversubscribe the cores.
 """
@@ -24,9 +24,9 @@ shutil.rmtree(_metrics_dir, ignore_errors=True)
 os.makedirs(_metrics_dir, exist_ok=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ["MLP_METRICS_DIR"] = _metrics_dir
 
-from service.settings import Settings  # noqa: E402  (after the environment set-up above)
+from service.settings import from_environment  # noqa: E402  (after the environment set-up above)
 
-_settings = Settings()
+_settings = from_environment()  # a bad MLP_* value: one line naming it, exit 1
 
 bind = _settings.bind
 workers = _settings.worker_count()

@@ -1,7 +1,8 @@
 """The service's one settings object, read from ``MLP_*`` environment variables.
 
 Nothing else in the service reads ``os.environ``: build ``Settings()`` once (``create_app``
-does) and pass it along. Every field is documented in the README's settings table.
+does) and pass it along. Every field is documented in docs/settings.md. ``from_environment()``
+builds it for a process's entry point, with a one-line error instead of a traceback.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.store import DEFAULT_RETENTION
@@ -94,3 +95,19 @@ class Settings(BaseSettings):
 
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1
+
+
+def from_environment() -> Settings:
+    """``Settings()`` from ``MLP_*``; a bad value exits with one line naming the variable.
+
+    For entry points (the gunicorn config, the job runner): pydantic's traceback would name the
+    field, not the variable the operator set.
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"MLP_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors(include_url=False, include_input=False, include_context=False)
+        )
+        raise SystemExit(f"error: invalid settings: {problems}") from None

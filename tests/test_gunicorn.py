@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -121,3 +123,13 @@ def test_respawned_workers_serve_the_same_last_good_version_when_the_pointer_nam
         assert ready["model_version"] == good and broken in ready["last_reload_error"]
         assert str(store_dir) not in ready["last_reload_error"]
         assert len(set(re.findall(r"\[(\d+)\] service\.access", server.log()))) >= 10  # respawned
+
+
+def test_a_bad_setting_stops_gunicorn_with_one_line_naming_the_variable(tmp_path) -> None:
+    from servers import GUNICORN, ROOT
+
+    env = {**os.environ, "MLP_MODEL_DIR": str(tmp_path), "MLP_MAX_ROWS": "abc"}
+    done = subprocess.run(GUNICORN, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in output
+    assert "error: invalid settings: MLP_MAX_ROWS:" in output

@@ -37,7 +37,7 @@ def test_sin_regression_reaches_a_small_mean_squared_error() -> None:
 
 
 def test_bundled_digits_reach_97_percent_test_accuracy_with_documented_settings(digits) -> None:
-    # Documented settings (README): hidden (100,), relu, Adam lr 1e-3, batch 200, 50 epochs.
+    # Documented settings (docs/library.md): hidden (100,), relu, Adam lr 1e-3, batch 200, 50 epochs.
     x, y = digits
     order = np.random.default_rng(0).permutation(len(x))
     train, test = order[:1400], order[1400:]

@@ -346,3 +346,9 @@ def test_space_running_out_while_publishing_is_one_error_line_naming_the_store(
     assert code == 1 and len(lines) == 1, lines
     assert lines[0].startswith(f"error: model store root {tiny_filesystem / 'models'} is full"), lines
     assert_nothing_published(tiny_filesystem / "models")
+
+
+def test_python_dash_m_model_cli_is_the_same_command() -> None:
+    command = [sys.executable, "-m", "model.cli", "--help"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("usage: mlp-train")
