@@ -39,26 +39,12 @@ from .preprocessing import (
     unique_labels,
 )
 from .splitting import train_validation_split
-from .state import Hyperparameters, NetworkState, check
+from .state import Hyperparameters, InState, NetworkState, check
 from .training import Callback, History, TrainingConfig, train
 from .validation import as_feature_matrix, as_target_array, check_feature_names, feature_matrix
 
 TASKS = ("classification", "regression")
 DTYPES = ("float32", "float64")
-
-
-class _InState:
-    """A ``Network`` attribute kept in its ``state``: the state is the one copy of what ``fit``
-    learns, and what the artifact saves."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, net: Network | None, owner: type | None = None) -> Any:
-        return self if net is None else getattr(net.state, self.name)
-
-    def __set__(self, net: Network, value: Any) -> None:
-        setattr(net.state, self.name, value)
 
 
 class Network:
@@ -87,23 +73,23 @@ class Network:
     """
 
     # Set by fit (or by from_state); the unfitted defaults are NetworkState's.
-    task = _InState()
-    params = _InState()
-    output_loss = _InState()
-    classes = _InState()
-    multilabel = _InState()
-    n_targets = _InState()  # regression: 1-D y gives None, (n, k) gives k
-    target_names = _InState()  # y's column names, when known
-    feature_names = _InState()
-    x_scaler = _InState()
-    y_scaler = _InState()
-    feature_min = _InState()
-    feature_max = _InState()
-    n_train_samples = _InState()
-    history = _InState()
-    training_config = _InState()
-    validation_metrics = _InState()
-    created_at = _InState()  # set when first saved; a fit clears it
+    task = InState()
+    params = InState()
+    output_loss = InState()
+    classes = InState()
+    multilabel = InState()
+    n_targets = InState()  # regression: 1-D y gives None, (n, k) gives k
+    target_names = InState()  # y's column names, when known
+    feature_names = InState()
+    x_scaler = InState()
+    y_scaler = InState()
+    feature_min = InState()
+    feature_max = InState()
+    n_train_samples = InState()
+    history = InState()
+    training_config = InState()
+    validation_metrics = InState()
+    created_at = InState()  # set when first saved; a fit clears it
 
     def __init__(
         self,

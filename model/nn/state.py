@@ -94,6 +94,20 @@ class NetworkState:
         return 1 if self.is_binary else len(self.classes)
 
 
+class InState:
+    """An attribute of ``Network`` read from and written to its ``state``, so the state is the one
+    copy of what ``fit`` learns (``task = InState()`` in the class body)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, net: Any, owner: type | None = None) -> Any:
+        return self if net is None else getattr(net.state, self.name)
+
+    def __set__(self, net: Any, value: Any) -> None:
+        setattr(net.state, self.name, value)
+
+
 def check(hyperparameters: Hyperparameters, state: NetworkState) -> None:
     """Verify that a fitted ``state`` fits ``hyperparameters`` and itself; raise
     ``InvalidConfigError`` naming the first disagreement."""
