@@ -10,51 +10,11 @@ Layout: ``model/nn/`` is the network library (NumPy only; it imports nothing fro
 ``model/``); this package re-exports its public names. The application modules beside it use
 the library: ``datasets`` (CSV and bundled data), ``pipeline`` (a training run: options,
 splits, report, publication), ``store`` (versioned model store), ``cli`` (``mlp-train``) and
-``report`` (the standalone HTML report).
+``report`` (the standalone HTML report, drawn by the front-end files in ``assets`` that the
+web console serves too).
 """
 
-from .nn import (
-    ACTIVATIONS,
-    FORMAT_VERSION,
-    INITIALIZERS,
-    MAX_AUTO_CLASSES,
-    OPTIMIZERS,
-    OUTPUT_LOSSES,
-    SCHEDULES,
-    ArtifactError,
-    EpochRecord,
-    History,
-    InvalidConfigError,
-    InvalidInputError,
-    ModelError,
-    Network,
-    NotFittedError,
-    TrainingConfig,
-    TrainingDivergedError,
-    infer_task,
-    load,
-    loads,
-)
+from . import nn
+from .nn import *  # noqa: F403 -- the library's public names are this package's: one list, nn.__all__
 
-__all__ = [
-    "ACTIVATIONS",
-    "FORMAT_VERSION",
-    "INITIALIZERS",
-    "MAX_AUTO_CLASSES",
-    "OPTIMIZERS",
-    "OUTPUT_LOSSES",
-    "SCHEDULES",
-    "ArtifactError",
-    "EpochRecord",
-    "History",
-    "InvalidConfigError",
-    "InvalidInputError",
-    "ModelError",
-    "Network",
-    "NotFittedError",
-    "TrainingConfig",
-    "TrainingDivergedError",
-    "infer_task",
-    "load",
-    "loads",
-]
+__all__ = list(nn.__all__)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .datasets import DataError, Table, is_number, shorten
-from .nn.artifact import load
+from .nn import load
 from .nn.errors import InvalidConfigError, InvalidInputError
 from .nn.network import Network
 from .nn.preprocessing import infer_task, is_binary_matrix, label_list

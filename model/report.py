@@ -1,46 +1,34 @@
 """A standalone HTML report of a trained model: its card, learning curves and run summary.
 
 ``mlp-train --report FILE`` writes it. The charts are the web console's own: the report inlines
-the console's stylesheet and JavaScript (``service/console/static``: ``charts.js`` draws the SVG,
-``card.js`` lays out the card, ``report.js`` starts them) next to the data, as JSON in the same
-shape as the service's ``GET /model``. One chart implementation serves both; the file needs no
-server and no network, only a browser with JavaScript.
-
-Flask-free: the assets are located through the ``service`` package's import spec, which finds
-its directory without importing it (so without importing Flask).
+the shared stylesheet and JavaScript (``model.assets``: ``charts.js`` draws the SVG, ``card.js``
+lays out the card, ``report.js`` starts them) next to the data, as JSON in the same shape as the
+service's ``GET /model``. One chart implementation serves both; the file needs no server and no
+network, only a browser with JavaScript. Nothing here imports the service or Flask.
 """
 
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import math
 from pathlib import Path
 from typing import Any
 
-ASSETS = ("console.css", "charts.js", "card.js", "report.js")
+from .assets import NAMES as ASSETS
+from .assets import directory as assets_directory
 
 
-def console_static_dir() -> Path:
-    """The directory of the console's static files, in the installed ``service`` package."""
-    spec = importlib.util.find_spec("service")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for location in locations:
-        static = Path(location) / "console" / "static"
-        if static.is_dir():
-            return static
-    raise FileNotFoundError(f"the console's static files were not found (service package at {locations})")
-
-
-def load_assets(static: Path | None = None) -> dict[str, str]:
-    """The text of each file the report inlines, by name; raises ``OSError`` when one is missing."""
-    static = static or console_static_dir()
-    assets = {name: (static / name).read_text(encoding="utf-8") for name in ASSETS}
-    for name, text in assets.items():
+def load_assets(directory: Path | None = None) -> dict[str, str]:
+    """The text of each file the report inlines, by name, from ``directory`` (default: the
+    package's ``model/assets``); raises ``OSError`` when one is missing, ``ValueError`` when one
+    would close its inline element."""
+    directory = directory or assets_directory()
+    texts = {name: (directory / name).read_text(encoding="utf-8") for name in ASSETS}
+    for name, text in texts.items():
         if "</script" in text.lower() or "</style" in text.lower():
             raise ValueError(f"{name} contains a closing tag and cannot be inlined")
-    return assets
+    return texts
 
 
 def model_card(version: str, description: dict[str, Any], active: bool) -> dict[str, Any]:
@@ -73,10 +61,10 @@ def build_report(
     card: as ``model_card`` returns; run: the training script's report (rows, metrics of the
     train / validation / test parts, test confusion matrix, timings), optional.
     """
-    assets = assets or load_assets()
+    texts = assets or load_assets()  # by name, as load_assets gives them
     data = _script_json({"card": card, "run": run})
     title = f"Model report: {card['version']}"
-    scripts = "\n".join(f"<script>\n{assets[name]}\n</script>" for name in ASSETS if name.endswith(".js"))
+    scripts = "\n".join(f"<script>\n{texts[name]}\n</script>" for name in ASSETS if name.endswith(".js"))
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -84,7 +72,7 @@ def build_report(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <style>
-{assets["console.css"]}
+{texts["console.css"]}
 </style>
 </head>
 <body>

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import pickle
@@ -165,18 +166,66 @@ def test_target_names_survive_a_round_trip_and_name_multi_label_classes(tmp_path
     assert again.describe()["target_names"] == ["a", "b", "c"]
 
 
-def test_a_file_written_before_target_names_existed_still_loads(saved: Path) -> None:
+def signed_edit(edit):
+    """A change of the header that re-computes the checksum, as a writer of such a file would."""
     from model.nn.artifact import _checksum
 
-    def drop_target_names(arrays: dict) -> None:
+    def change(arrays: dict) -> None:
         header = json.loads(arrays["header"].tobytes())
-        del header["target_names"], header["checksum"]
+        del header["checksum"]
+        edit(header)
         rest = {name: array for name, array in arrays.items() if name != "header"}
         header["checksum"] = {"algorithm": "sha256", "value": _checksum(rest, header)}
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
 
-    rewrite(saved, drop_target_names)
+    return change
+
+
+def test_a_file_written_before_target_names_existed_still_loads(saved: Path) -> None:
+    rewrite(saved, signed_edit(lambda header: header.pop("target_names")))
     assert load(saved).target_names is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda h: h.update(classes=["a", "b"]), "output size disagrees"),
+        (lambda h: h.update(classes=None), "classes are given exactly for classifiers"),
+        (lambda h: h.update(task="regression"), "does not serve the task"),
+        (lambda h: h.update(task="ranking"), "task must be one of"),
+        (lambda h: h["architecture"].update(hidden=[8, 5]), "architecture disagrees"),
+        (lambda h: h["architecture"].update(activation="swish"), "activation must be one of"),
+        (lambda h: h["architecture"].update(dtype="float64"), "architecture disagrees"),
+        (lambda h: h.update(feature_names=["sl"]), "feature names"),
+        (lambda h: h["training"].update(seed=-1), "seed must be"),
+        (lambda h: h.pop("multilabel"), "header is inconsistent"),
+    ],
+)
+def test_a_signed_file_whose_parts_disagree_never_loads(saved: Path, edit, message: str) -> None:
+    rewrite(saved, signed_edit(edit))
+    with pytest.raises(ArtifactError, match=message):
+        load(saved)
+
+
+def test_a_network_rebuilt_from_its_state_predicts_the_same(trained: Network, iris) -> None:
+    x, _ = iris
+    same = Network.from_state(trained.hyperparameters, copy.deepcopy(trained.state))
+    np.testing.assert_array_equal(same.predict_proba(x), trained.predict_proba(x))
+    assert same.describe() == trained.describe()
+
+
+def test_a_warm_started_model_is_a_new_version_with_its_own_creation_time(iris, tmp_path: Path) -> None:
+    x, y = iris
+    net = Network((4,), seed=0)
+    net.fit(x, y, epochs=2)
+    net.save(tmp_path / "base.npz")
+    rewrite(tmp_path / "base.npz", signed_edit(lambda h: h.update(created_at="2001-01-01T00:00:00+00:00")))
+    base = load(tmp_path / "base.npz")
+    assert base.created_at == "2001-01-01T00:00:00+00:00"
+    base.fit(x, y, epochs=1, warm_start=True)
+    base.save(tmp_path / "warm.npz")
+    created = load(tmp_path / "warm.npz").created_at
+    assert created is not None and created > "2001-01-01T00:00:00+00:00"
 
 
 def test_a_classifier_of_many_classes_keeps_its_confusion_matrix_out_of_the_header(tmp_path: Path) -> None:

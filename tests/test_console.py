@@ -11,10 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from service.routes.console import CONTENT_SECURITY_POLICY, STATIC
+from model import assets
+from service.routes.console import CONTENT_SECURITY_POLICY, SHARED, STATIC
 
 CONSOLE = STATIC.parent
 SCRIPTS = ["charts.js", "forms.js", "card.js", "console.js"]
+
+
+def source(name: str) -> Path:
+    """Where a console file lives: the files shared with the report in model/assets."""
+    return (SHARED if name in assets.NAMES else STATIC) / name
 
 
 class PageParser(HTMLParser):
@@ -74,11 +80,20 @@ def test_every_asset_is_served_from_the_package_with_its_type_and_the_same_heade
     with client.get(f"/console/{name}") as response:
         assert response.status_code == 200
         assert response.mimetype in (mimetype, "application/javascript")
-        assert response.data == (STATIC / name).read_bytes()
+        assert response.data == source(name).read_bytes()
     assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
 
 
-@pytest.mark.parametrize("path", ["/console/missing.js", "/console/../routes/console.py", "/console/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/missing.js",
+        "/console/../routes/console.py",
+        "/console/",
+        "/console/__init__.py",  # model/assets is a package: only its NAMES are served
+        "/console/%2e%2e",
+    ],
+)
 def test_unknown_or_escaping_asset_paths_are_404(client, path) -> None:
     assert client.get(path).status_code == 404
 
@@ -133,7 +148,7 @@ def test_the_console_calls_only_endpoints_of_the_public_api(client) -> None:
 @pytest.mark.parametrize("name", [*SCRIPTS, "report.js"])
 def test_no_script_persists_anything_or_builds_html_from_strings(name) -> None:
     """The token stays in memory; API text reaches the DOM through textContent only."""
-    script = (STATIC / name).read_text(encoding="utf-8")
+    script = source(name).read_text(encoding="utf-8")
     forbidden = ["localStorage", "sessionStorage", "document.cookie", "indexedDB", "innerHTML", "outerHTML"]
     forbidden += ["insertAdjacentHTML", "document.write", "eval(", "new Function"]
     assert [word for word in forbidden if word in script] == []
@@ -154,3 +169,6 @@ def test_the_static_files_are_declared_as_package_data() -> None:
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     assert re.search(r'^service = \["console/static/\*"\]', pyproject, re.MULTILINE)
     assert not [path for path in STATIC.iterdir() if path.is_dir()], "package data globs one level only"
+    assert re.search(r'^"model.assets" = \["\*.js", "\*.css"\]', pyproject, re.MULTILINE)
+    shipped = {path.name for path in SHARED.iterdir() if path.suffix in (".js", ".css")}
+    assert shipped == set(assets.NAMES)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from model import SCHEDULES
-from model.nn.optimizers import SGD, Adam
+from model.nn.errors import InvalidConfigError
+from model.nn.optimizers import OPTIMIZERS, SGD, Adam, make_optimizer
 
 
 def test_two_adam_steps_follow_the_bias_corrected_textbook_update() -> None:
@@ -64,3 +65,21 @@ def test_schedules_start_at_the_base_rate_and_the_decaying_ones_decrease() -> No
             assert schedule(0.1, 9, 10) < 0.1, name
     assert SCHEDULES["cosine"](1.0, 5, 10) == pytest.approx(0.5)
     assert SCHEDULES["invscaling"](1.0, 3, 10) == pytest.approx(1 / math.sqrt(4))
+
+
+def test_make_optimizer_builds_whatever_the_registry_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Frozen(SGD):
+        """Leaves every parameter where it is."""
+
+        def step(self, params: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+            pass
+
+    monkeypatch.setitem(OPTIMIZERS, "frozen", Frozen)
+    optimizer = make_optimizer("frozen", 3, np.dtype(np.float64), momentum=0.5, nesterov=True)
+    assert type(optimizer) is Frozen and (optimizer.momentum, optimizer.nesterov) == (0.5, True)
+    assert type(make_optimizer("adam", 3, np.dtype(np.float64))) is Adam
+
+
+def test_make_optimizer_refuses_a_name_the_registry_does_not_hold() -> None:
+    with pytest.raises(InvalidConfigError, match="optimizer must be one of"):
+        make_optimizer("rmsprop", 3, np.dtype(np.float64))

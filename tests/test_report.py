@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from model.report import ASSETS, build_report, console_static_dir, load_assets, model_card, write_report
+from model import assets
+from model.report import ASSETS, build_report, load_assets, model_card, write_report
 from service.cards import model_card as service_model_card
-from service.routes.console import STATIC
+from service.routes.console import SHARED
 
 
 class ReportParser(HTMLParser):
@@ -66,8 +67,8 @@ def test_the_report_inlines_the_consoles_stylesheet_and_scripts_and_embeds_the_d
     document = build_report(card, run)
     scripts = parse(document).scripts
     bodies = [text.strip() for attrs, text in scripts if not attrs]
-    assert bodies == [(STATIC / name).read_text().strip() for name in ASSETS if name.endswith(".js")]
-    assert (STATIC / "console.css").read_text().strip() in document
+    assert bodies == [(SHARED / name).read_text().strip() for name in ASSETS if name.endswith(".js")]
+    assert (SHARED / "console.css").read_text().strip() in document
     assert embedded(document) == {"card": json.loads(json.dumps(card)), "run": run}
     assert "<title>Model report: v1</title>" in document
 
@@ -96,8 +97,8 @@ def test_non_finite_metrics_are_written_as_null_so_the_data_stays_valid_json(car
     assert metrics == {"test": {"r2": None, "mse": None}, "validation": None}
 
 
-def test_the_assets_are_found_in_the_installed_service_package_without_importing_it() -> None:
-    assert console_static_dir() == STATIC
+def test_the_assets_are_the_model_packages_own_files_the_console_serves_too() -> None:
+    assert assets.directory() == Path(assets.__file__).parent == SHARED
     code = (
         "import sys, model.report, model.cli\n"
         "assets = model.report.load_assets()\n"

@@ -3,13 +3,14 @@
 Everything here is pure NumPy and imports nothing outside ``model/nn/``: layers (``dense``,
 ``backprop``), ``activations``, ``losses``, ``initializers``, ``optimizers``, ``schedules``, the
 training loop (``training``), preprocessing and validation, ``metrics``, the estimator
-(``network``) and its file format (``artifact``). The application around it (datasets, the
-training pipeline, the model store, the CLI, the report) lives one level up, in ``model/``.
+(``network``), what a fitted network holds (``state``) and its file format (``artifact``).
+The application around it (datasets, the training pipeline, the model store, the CLI, the
+report) lives one level up, in ``model/``.
 """
 
 
 from .activations import ACTIVATIONS
-from .artifact import FORMAT_VERSION, load, loads
+from .artifact import FORMAT_VERSION
 from .errors import (
     ArtifactError,
     InvalidConfigError,
@@ -19,7 +20,7 @@ from .errors import (
 )
 from .initializers import INITIALIZERS
 from .losses import OUTPUT_LOSSES
-from .network import Network
+from .network import Network, load, loads
 from .optimizers import OPTIMIZERS
 from .preprocessing import MAX_AUTO_CLASSES, infer_task
 from .schedules import SCHEDULES

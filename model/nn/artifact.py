@@ -1,5 +1,9 @@
 """The model file: one ``.npz`` of arrays plus a JSON header, never a pickle.
 
+A file holds a network's ``Hyperparameters`` and ``NetworkState`` (``state``); this module writes
+and reads those two values and knows nothing of ``Network`` itself (``network.load`` rebuilds one
+from what ``read`` returns).
+
 Arrays: ``params`` (the flat parameter vector, see ``dense``), ``x_mean``, ``x_scale``,
 ``feature_min``, ``feature_max`` (n_features,) and, for regressors, ``y_mean``, ``y_scale``
 (n_targets,). ``header`` is the UTF-8 JSON header as a uint8 array. The header holds the
@@ -8,8 +12,8 @@ have none), feature names, training configuration and
 history, metrics, library version, created-at, and a SHA-256 checksum over every array and
 the rest of the header, so any change to the file is detected.
 
-``load`` reads with ``allow_pickle=False`` and validates everything before returning a
-``Network``; every failure is an ``ArtifactError`` naming what is wrong.
+``read`` opens with ``allow_pickle=False`` and validates the file before returning; every
+failure is an ``ArtifactError`` naming what is wrong.
 """
 
 from __future__ import annotations
@@ -19,71 +23,67 @@ import io
 import json
 import os
 import zipfile
-from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from .activations import ACTIVATIONS
 from .dense import Parameters
-from .errors import ArtifactError, NotFittedError
-from .losses import OUTPUT_LOSSES
+from .errors import ArtifactError
 from .preprocessing import Scaler, label_list
-from .training import History, TrainingConfig
+from .state import Hyperparameters, NetworkState
+from .training import EpochRecord, History, TrainingConfig
 
 FORMAT = "mlp-service.network"
 FORMAT_VERSION = 1
 LIBRARY_VERSION = "0.1.0"
 
 
-def describe(net: Any) -> dict[str, Any]:
-    """The JSON header of ``net`` without checksum (also the model's card)."""
-    if not net.is_fitted:
-        raise NotFittedError("this Network is not trained yet: call fit first")
+def describe(hyperparameters: Hyperparameters, state: NetworkState) -> dict[str, Any]:
+    """The JSON header of a fitted network without checksum (also the model's card)."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "library_version": LIBRARY_VERSION,
-        "created_at": net.created_at,
-        "task": net.task,
-        "multilabel": net.multilabel,
-        "n_targets": net.n_targets,
-        "target_names": None if net.target_names is None else list(net.target_names),
-        "classes": None if net.classes is None else label_list(net.classes),
-        "feature_names": list(net.feature_names),
+        "created_at": state.created_at,
+        "task": state.task,
+        "multilabel": state.multilabel,
+        "n_targets": state.n_targets,
+        "target_names": None if state.target_names is None else list(state.target_names),
+        "classes": None if state.classes is None else label_list(state.classes),
+        "feature_names": list(state.feature_names),
         "feature_ranges": {
-            "min": net.feature_min.tolist(),
-            "max": net.feature_max.tolist(),
+            "min": state.feature_min.tolist(),
+            "max": state.feature_max.tolist(),
         },
         "architecture": {
-            "layer_sizes": list(net.params.sizes),
-            "hidden": list(net.hidden),
-            "activation": net.activation,
-            "output_loss": net.output_loss,
-            "init": net.init,
-            "dtype": net.dtype,
-            "n_parameters": int(net.params.flat.size),
+            "layer_sizes": list(state.params.sizes),
+            "hidden": list(hyperparameters.hidden),
+            "activation": hyperparameters.activation,
+            "output_loss": state.output_loss,
+            "init": hyperparameters.init,
+            "dtype": hyperparameters.dtype,
+            "n_parameters": int(state.params.flat.size),
         },
         "training": {
-            "seed": net.seed,
-            "n_samples": net.n_train_samples,
-            "config": None if net.training_config is None else vars(net.training_config).copy(),
-            "history": None if net.history is None else net.history.as_dict(),
+            "seed": hyperparameters.seed,
+            "n_samples": state.n_train_samples,
+            "config": None if state.training_config is None else vars(state.training_config).copy(),
+            "history": None if state.history is None else state.history.as_dict(),
         },
-        "metrics": {"validation": net.validation_metrics},
+        "metrics": {"validation": state.validation_metrics},
     }
 
 
-def _arrays(net: Any) -> dict[str, np.ndarray]:
+def _arrays(state: NetworkState) -> dict[str, np.ndarray]:
     arrays = {
-        "params": net.params.flat,
-        "x_mean": net.x_scaler.mean,
-        "x_scale": net.x_scaler.scale,
-        "feature_min": net.feature_min,
-        "feature_max": net.feature_max,
+        "params": state.params.flat,
+        "x_mean": state.x_scaler.mean,
+        "x_scale": state.x_scaler.scale,
+        "feature_min": state.feature_min,
+        "feature_max": state.feature_max,
     }
-    if net.y_scaler is not None:
-        arrays |= {"y_mean": net.y_scaler.mean, "y_scale": net.y_scaler.scale}
+    if state.y_scaler is not None:
+        arrays |= {"y_mean": state.y_scaler.mean, "y_scale": state.y_scaler.scale}
     return arrays
 
 
@@ -97,16 +97,15 @@ def _checksum(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def save(net: Any, path: str | os.PathLike | BinaryIO) -> None:
-    """Write ``net`` to ``path`` (a .npz file, or a binary file object). Refuses non-finite
-    parameters."""
-    if not net.is_fitted:
-        raise NotFittedError("this Network is not trained yet: call fit first")
-    if not np.isfinite(net.params.flat).all():
+def save(
+    hyperparameters: Hyperparameters, state: NetworkState, path: str | os.PathLike | BinaryIO
+) -> None:
+    """Write a fitted network to ``path`` (a .npz file, or a binary file object). Refuses
+    non-finite parameters."""
+    if not np.isfinite(state.params.flat).all():
         raise ArtifactError("refusing to save: the parameters are not all finite")
-    net.created_at = net.created_at or datetime.now(UTC).isoformat(timespec="seconds")
-    header = describe(net)
-    arrays = _arrays(net)
+    header = describe(hyperparameters, state)
+    arrays = _arrays(state)
     header["checksum"] = {"algorithm": "sha256", "value": _checksum(arrays, header)}
     header_bytes = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     if hasattr(path, "write"):  # a binary file object
@@ -116,19 +115,19 @@ def save(net: Any, path: str | os.PathLike | BinaryIO) -> None:
         np.savez(handle, header=header_bytes, **arrays)
 
 
-def load(path: str | os.PathLike) -> Any:
-    """Read and validate a model file; return the ``Network``. Raises ``ArtifactError``."""
+def read(path: str | os.PathLike) -> tuple[Hyperparameters, NetworkState]:
+    """Read and validate a model file. Raises ``ArtifactError``."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError as error:
         # No path in the message: services pass it on; the caller knows which file it asked for.
         raise ArtifactError(f"cannot read model file: {error.strerror}") from None
-    return loads(raw)
+    return reads(raw)
 
 
-def loads(raw: bytes) -> Any:
-    """``load`` from the bytes of a model file."""
+def reads(raw: bytes) -> tuple[Hyperparameters, NetworkState]:
+    """``read`` from the bytes of a model file."""
     arrays, header = _read_npz(raw)
     stored = header.pop("checksum", None)
     if not isinstance(stored, dict) or stored.get("algorithm") != "sha256":
@@ -136,7 +135,7 @@ def loads(raw: bytes) -> Any:
     if _checksum({k: v for k, v in arrays.items() if k != "header"}, header) != stored.get("value"):
         raise ArtifactError("model file checksum mismatch: the file was modified or corrupted")
     try:
-        return _build(arrays, header)
+        return _hyperparameters(header), _state(arrays, header)
     except (KeyError, TypeError, ValueError) as error:
         if isinstance(error, ArtifactError):
             raise
@@ -170,64 +169,43 @@ def _read_npz(raw: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return arrays, header
 
 
-def _build(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> Any:
-    from .network import Network
-
+def _hyperparameters(header: dict[str, Any]) -> Hyperparameters:
     arch = header["architecture"]
-    if arch["activation"] not in ACTIVATIONS or arch["output_loss"] not in OUTPUT_LOSSES:
-        raise ArtifactError(
-            f"model file names unknown functions: {arch['activation']}, {arch['output_loss']}"
-        )
-    training = header["training"]
-    net = Network(
-        arch["hidden"],
-        arch["activation"],
-        header["task"],
-        init=arch["init"],
-        dtype=arch["dtype"],
-        seed=training["seed"],
-    )
-    sizes = tuple(int(s) for s in arch["layer_sizes"])
-    if sizes[1:-1] != net.hidden or arrays["params"].dtype != np.dtype(net.dtype):
-        raise ArtifactError("model file architecture disagrees with its parameters")
+    hidden = tuple(int(width) for width in arch["hidden"])
+    seed = header["training"]["seed"]
+    return Hyperparameters(hidden, arch["activation"], arch["init"], arch["dtype"], seed)
+
+
+def _state(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> NetworkState:
+    """The state the header and arrays describe; ``state.check`` judges whether it is whole."""
+    arch, training = header["architecture"], header["training"]
     try:
-        net.params = Parameters(sizes, arrays["params"])
+        params = Parameters(tuple(int(s) for s in arch["layer_sizes"]), arrays["params"])
     except ValueError as error:
         raise ArtifactError(f"model file parameters do not fit the architecture: {error}") from None
-    n_features = sizes[0]
-    net.feature_names = tuple(header["feature_names"])
-    for name in ("x_mean", "x_scale", "feature_min", "feature_max"):
-        if arrays[name].shape != (n_features,):
-            raise ArtifactError(f"model file array {name!r} must have shape ({n_features},)")
-    if len(net.feature_names) != n_features or (arrays["x_scale"] <= 0).any():
-        raise ArtifactError("model file feature names or scales are invalid")
-    net.x_scaler = Scaler(arrays["x_mean"], arrays["x_scale"])
-    net.feature_min, net.feature_max = arrays["feature_min"], arrays["feature_max"]
-    net.output_loss, net.multilabel, net.n_targets = (
-        arch["output_loss"],
-        header["multilabel"],
-        header["n_targets"],
+    names = header.get("target_names")  # optional (added after format 1 was first written)
+    return NetworkState(
+        task=header["task"],
+        params=params,
+        output_loss=arch["output_loss"],
+        multilabel=header["multilabel"],
+        classes=None if header["classes"] is None else np.array(header["classes"]),
+        n_targets=header["n_targets"],
+        target_names=None if names is None else tuple(str(name) for name in names),
+        feature_names=tuple(header["feature_names"]),
+        x_scaler=Scaler(arrays["x_mean"], arrays["x_scale"]),
+        y_scaler=Scaler(arrays["y_mean"], arrays["y_scale"]) if "y_mean" in arrays else None,
+        feature_min=arrays["feature_min"],
+        feature_max=arrays["feature_max"],
+        n_train_samples=training["n_samples"],
+        history=None if training["history"] is None else _history(training["history"]),
+        training_config=None if training["config"] is None else TrainingConfig(**training["config"]),
+        validation_metrics=header["metrics"]["validation"],
+        created_at=header["created_at"],
     )
-    if header["classes"] is not None:
-        net.classes = np.array(header["classes"])
-    # Optional (added after format 1 was first written): files without it load as unnamed.
-    names = header.get("target_names")
-    net.target_names = None if names is None else tuple(str(name) for name in names)
-    if net.task == "regression":
-        net.y_scaler = Scaler(arrays["y_mean"], arrays["y_scale"])
-    if net._n_outputs != sizes[-1]:
-        raise ArtifactError("model file output size disagrees with its classes or targets")
-    net.n_train_samples = training["n_samples"]
-    if training["config"] is not None:
-        net.training_config = TrainingConfig(**training["config"])
-    if training["history"] is not None:
-        history = training["history"]
-        from .training import EpochRecord
 
-        net.history = History(
-            history["metric_name"], [EpochRecord(**e) for e in history["epochs"]],
-            history["best_epoch"], history["stop_reason"],
-        )  # fmt: skip
-    net.validation_metrics = header["metrics"]["validation"]
-    net.created_at = header["created_at"]
-    return net
+
+def _history(record: dict[str, Any]) -> History:
+    """The inverse of ``History.as_dict``."""
+    epochs = [EpochRecord(**epoch) for epoch in record["epochs"]]
+    return History(record["metric_name"], epochs, record["best_epoch"], record["stop_reason"])

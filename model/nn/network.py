@@ -2,7 +2,8 @@
 
 The estimator only orchestrates: validation (``validation``), preprocessing
 (``preprocessing``), the training loop (``training``), the math (``dense``, ``backprop``,
-``activations``, ``losses``) and the file format (``artifact``) live in their own modules.
+``activations``, ``losses``), what a fitted network holds (``state``) and the file format
+(``artifact``) live in their own modules. ``load``/``loads`` rebuild a network from a file.
 
 Output layer and loss follow the task, as pairs:
 
@@ -14,15 +15,18 @@ Output layer and loss follow the task, as pairs:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from . import metrics
+from . import artifact, metrics
 from .activations import ACTIVATIONS
 from .dense import Parameters, forward
-from .errors import InvalidConfigError, InvalidInputError, NotFittedError
+from .errors import ArtifactError, InvalidConfigError, InvalidInputError, ModelError, NotFittedError
 from .initializers import INITIALIZERS
 from .losses import OUTPUT_LOSSES
 from .preprocessing import (
@@ -35,6 +39,7 @@ from .preprocessing import (
     unique_labels,
 )
 from .splitting import train_validation_split
+from .state import Hyperparameters, InState, NetworkState, check
 from .training import Callback, History, TrainingConfig, train
 from .validation import as_feature_matrix, as_target_array, check_feature_names, feature_matrix
 
@@ -61,7 +66,30 @@ class Network:
     seed : int or None
         Seeds the one ``np.random.Generator`` behind init, splits and shuffles: the same seed
         and data give bit-identical parameters.
+
+    What ``fit`` learns (``task`` once inferred, ``params``, ``classes``, the scalers, the
+    feature ranges, the training record...) is read as attributes and kept in ``state``
+    (a ``NetworkState``).
     """
+
+    # Set by fit (or by from_state); the unfitted defaults are NetworkState's.
+    task = InState()
+    params = InState()
+    output_loss = InState()
+    classes = InState()
+    multilabel = InState()
+    n_targets = InState()  # regression: 1-D y gives None, (n, k) gives k
+    target_names = InState()  # y's column names, when known
+    feature_names = InState()
+    x_scaler = InState()
+    y_scaler = InState()
+    feature_min = InState()
+    feature_max = InState()
+    n_train_samples = InState()
+    history = InState()
+    training_config = InState()
+    validation_metrics = InState()
+    created_at = InState()  # set when first saved; a fit clears it
 
     def __init__(
         self,
@@ -85,27 +113,25 @@ class Network:
             raise InvalidConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
         self.hidden = tuple(int(w) for w in hidden)
         self.activation = activation
-        self.task = task
         self.init = init
         self.dtype = dtype
         self.seed = seed
-        # Set by fit (or by load); None until then.
-        self.params: Parameters | None = None
-        self.output_loss: str | None = None
-        self.classes: np.ndarray | None = None
-        self.multilabel = False
-        self.n_targets: int | None = None  # regression: 1-D y gives None, (n, k) gives k
-        self.target_names: tuple[str, ...] | None = None  # y's column names, when known
-        self.feature_names: tuple[str, ...] = ()
-        self.x_scaler: Scaler | None = None
-        self.y_scaler: Scaler | None = None
-        self.feature_min: np.ndarray | None = None
-        self.feature_max: np.ndarray | None = None
-        self.n_train_samples = 0
-        self.history: History | None = None
-        self.training_config: TrainingConfig | None = None
-        self.validation_metrics: dict[str, Any] = {}
-        self.created_at: str | None = None  # set when saved or loaded
+        self.state = NetworkState(task=task)
+
+    @classmethod
+    def from_state(cls, hyperparameters: Hyperparameters, state: NetworkState) -> Network:
+        """The fitted network of ``hyperparameters`` and ``state`` (which it then owns); raises
+        ``InvalidConfigError`` when they do not fit together."""
+        if state.params is None:
+            raise NotFittedError("a network is rebuilt from a fitted state only")
+        net = cls(**asdict(hyperparameters), task=state.task)
+        check(net.hyperparameters, state)
+        net.state = state
+        return net
+
+    @property
+    def hyperparameters(self) -> Hyperparameters:
+        return Hyperparameters(self.hidden, self.activation, self.init, self.dtype, self.seed)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -174,7 +200,7 @@ class Network:
             self.feature_names = check_feature_names(feature_names, x.shape[1])
         y_encoded = self._encode_targets(y_array)
         rng = np.random.default_rng(self.seed)
-        stratify = y_encoded if self.output_loss == "softmax_cross_entropy" or self._is_binary else None
+        stratify = y_encoded if self.output_loss == "softmax_cross_entropy" or self.state.is_binary else None
         train_idx, val_idx = train_validation_split(len(x), config.val_fraction, rng, _flat_labels(stratify))
         # No copy when every row trains (no validation split).
         x_train = x if len(val_idx) == 0 else x[train_idx]
@@ -200,6 +226,7 @@ class Network:
             config, rng, history, evaluate, callback,
         )  # fmt: skip
         self.params, self.history, self.training_config = params, history, config
+        self.created_at = None  # new parameters: a new model, dated when saved
         self.n_train_samples = len(train_idx) + (self.n_train_samples if warm else 0)
         self.validation_metrics = self.evaluate(x[val_idx], y_array[val_idx]) if len(val_idx) else {}
         return history
@@ -230,23 +257,13 @@ class Network:
                 "sigmoid_binary_cross_entropy" if len(self.classes) == 2 else "softmax_cross_entropy"
             )
 
-    @property
-    def _is_binary(self) -> bool:
-        return self.task == "classification" and not self.multilabel and len(self.classes) == 2
-
-    @property
-    def _n_outputs(self) -> int:
-        if self.task == "regression":
-            return self.n_targets or 1
-        return 1 if self._is_binary else len(self.classes)
-
     def _encode_targets(self, y: np.ndarray) -> np.ndarray:
         """Class indices (n,), a 0/1 matrix (n, k) or float targets (n, k), before scaling."""
         if self.task == "regression":
             values = as_regression_targets(y)
-            if values.shape[1] != self._n_outputs:
+            if values.shape[1] != self.state.n_outputs:
                 raise InvalidInputError(
-                    f"y must have {self._n_outputs} target column(s), got {values.shape[1]}"
+                    f"y must have {self.state.n_outputs} target column(s), got {values.shape[1]}"
                 )
             return values
         if self.multilabel:
@@ -268,7 +285,7 @@ class Network:
     def _initial_parameters(self, n_features: int, rng: np.random.Generator, warm: bool) -> Parameters:
         if warm:
             return self.params.copy()  # train a copy: an interrupted fit leaves the model whole
-        sizes = (n_features, *self.hidden, self._n_outputs)
+        sizes = (n_features, *self.hidden, self.state.n_outputs)
         return Parameters.initialize(sizes, INITIALIZERS[self.init], rng, np.dtype(self.dtype))
 
     def _validation_scorer(self, x_val: np.ndarray, y_val: np.ndarray):
@@ -302,7 +319,7 @@ class Network:
         if self.task != "classification":
             raise InvalidInputError("predict_proba is for classifiers; this model is a regressor")
         p = self._outputs(X)
-        if self._is_binary:
+        if self.state.is_binary:
             p = np.hstack([1 - p, p])  # (n, 2): P(classes[0]), P(classes[1])
         return p
 
@@ -356,15 +373,17 @@ class Network:
     # ------------------------------------------------------------------ persistence
     def describe(self) -> dict[str, Any]:
         """JSON-ready summary: architecture, task, features and ranges, classes, training."""
-        from .artifact import describe
+        self._require_fitted()
+        return artifact.describe(self.hyperparameters, self.state)
 
-        return describe(self)
+    def save(self, path: str | os.PathLike | BinaryIO) -> None:
+        """Write the model to one self-describing ``.npz`` file (no pickle); see ``artifact``.
 
-    def save(self, path: Any) -> None:
-        """Write the model to one self-describing ``.npz`` file (no pickle); see ``artifact``."""
-        from .artifact import save
-
-        save(self, path)
+        The first save dates the model (``created_at``); a fit clears the date again.
+        """
+        self._require_fitted()
+        self.created_at = self.created_at or datetime.now(UTC).isoformat(timespec="seconds")
+        artifact.save(self.hyperparameters, self.state, path)
 
     def _require_fitted(self) -> None:
         if self.params is None:
@@ -373,6 +392,23 @@ class Network:
     def __repr__(self) -> str:
         state = f"task={self.task!r}, sizes={self.params.sizes}" if self.is_fitted else "unfitted"
         return f"Network(hidden={self.hidden}, activation={self.activation!r}, {state})"
+
+
+def load(path: str | os.PathLike) -> Network:
+    """Read and validate a model file; return the ``Network``. Raises ``ArtifactError``."""
+    return _rebuild(*artifact.read(path))
+
+
+def loads(raw: bytes) -> Network:
+    """``load`` from the bytes of a model file."""
+    return _rebuild(*artifact.reads(raw))
+
+
+def _rebuild(hyperparameters: Hyperparameters, state: NetworkState) -> Network:
+    try:
+        return Network.from_state(hyperparameters, state)
+    except ModelError as error:
+        raise ArtifactError(f"model file is inconsistent: {error}") from None
 
 
 def _check_choice(name: str, value: object, choices: Any) -> None:

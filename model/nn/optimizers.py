@@ -3,6 +3,9 @@
 Each optimizer keeps its state in arrays shaped like the flat parameter buffer and updates
 it with whole-array NumPy operations (a few passes over memory per step, no per-layer loop).
 
+Every optimizer is built the same way, ``cls.create(n_params, dtype, momentum, nesterov)``, so
+``make_optimizer`` needs nothing but the registry ``OPTIMIZERS`` (a new optimizer is one entry).
+
 - ``sgd``: v <- mu v + g; p <- p - lr (g + mu v) with Nesterov, else p <- p - lr v
   (PyTorch's formulation; mu = 0 is plain SGD).
 - ``adam``: m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
@@ -19,8 +22,15 @@ from typing import Protocol
 
 import numpy as np
 
+from .errors import InvalidConfigError
+
 
 class Optimizer(Protocol):
+    @classmethod
+    def create(cls, n_params: int, dtype: np.dtype, momentum: float, nesterov: bool) -> Optimizer:
+        """A fresh optimizer for ``n_params`` parameters, from the training settings it uses."""
+        ...
+
     def step(self, params: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         """Update ``params`` in place from ``grad`` (both shape (n_params,))."""
         ...
@@ -32,6 +42,10 @@ class SGD:
         self.nesterov = nesterov
         self.velocity = np.zeros(n_params, dtype) if momentum > 0 else None
         self._scratch = np.empty(n_params, dtype)
+
+    @classmethod
+    def create(cls, n_params: int, dtype: np.dtype, momentum: float, nesterov: bool) -> SGD:
+        return cls(n_params, dtype, momentum=momentum, nesterov=nesterov)
 
     def step(self, params: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         if self.velocity is None:
@@ -58,6 +72,11 @@ class Adam:
         self.v = np.zeros(n_params, dtype)
         self._scratch = np.empty(n_params, dtype)
 
+    @classmethod
+    def create(cls, n_params: int, dtype: np.dtype, momentum: float, nesterov: bool) -> Adam:
+        """Adam keeps its default betas; ``momentum`` and ``nesterov`` are SGD's settings."""
+        return cls(n_params, dtype)
+
     def step(self, params: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
         self.t += 1
         b1, b2, s = self.beta1, self.beta2, self._scratch
@@ -79,13 +98,13 @@ class Adam:
         params -= s
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
 
 
 def make_optimizer(
     name: str, n_params: int, dtype: np.dtype, momentum: float = 0.9, nesterov: bool = False
 ) -> Optimizer:
     """The optimizer registered as ``name`` with state for ``n_params`` parameters."""
-    if name == "sgd":
-        return SGD(n_params, dtype, momentum=momentum, nesterov=nesterov)
-    return Adam(n_params, dtype)
+    if name not in OPTIMIZERS:
+        raise InvalidConfigError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
+    return OPTIMIZERS[name].create(n_params, dtype, momentum, nesterov)

@@ -1,7 +1,9 @@
 """GET / (the web console) and GET /console/<file> (its static assets).
 
-The console is plain HTML, CSS and JavaScript shipped in the package (``service/console/static``):
-no build step, no CDN. It talks to the service only through the public JSON API. Its responses
+The console is plain HTML, CSS and JavaScript shipped in the packages: its page and its own
+scripts in ``service/console/static``, the chart, card and style files it shares with the offline
+report in ``model/assets`` (``model.assets``); both are served under ``/console/``. No build
+step, no CDN. It talks to the service only through the public JSON API. Its responses
 carry a strict Content-Security-Policy: scripts, styles and everything else from this origin
 only, no inline script or style, no framing.
 """
@@ -12,7 +14,10 @@ from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory
 
+from model import assets
+
 STATIC = Path(__file__).resolve().parents[1] / "console" / "static"
+SHARED = assets.directory()
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -33,12 +38,18 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
-blueprint = Blueprint("console", __name__, static_folder=STATIC, static_url_path="/console")
+blueprint = Blueprint("console", __name__)
 
 
 @blueprint.get("/")
 def index() -> Response:
     return send_from_directory(STATIC, "index.html", mimetype="text/html")
+
+
+@blueprint.get("/console/<name>")
+def asset(name: str) -> Response:
+    """One file of the console; ``send_from_directory`` refuses names that leave the directory."""
+    return send_from_directory(SHARED if name in assets.NAMES else STATIC, name)
 
 
 @blueprint.after_request

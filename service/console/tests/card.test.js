@@ -16,7 +16,7 @@ class FakeNode {
 }
 global.document = { createElement: (tag) => new FakeNode(tag), importNode: () => new FakeNode("svg") };
 global.DOMParser = class { parseFromString() { return { getElementsByTagName: () => [], documentElement: {} }; } };
-const card = require("../static/card.js");
+const card = require("../../../model/assets/card.js");
 
 function aCard(fields) {
   return {

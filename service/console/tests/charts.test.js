@@ -3,7 +3,7 @@
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const charts = require("../static/charts.js");
+const charts = require("../../../model/assets/charts.js");
 
 /** A small XML well-formedness check: balanced tags, no raw "<" or stray "&" in text. */
 function assertWellFormed(svg) {
