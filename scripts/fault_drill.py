@@ -9,19 +9,24 @@ a temporary store trained by ``mlp-train`` (``scripts/train.py``):
   of one-value rows just under its limit. Refused with a JSON 4xx; no worker's peak RSS
   (VmHWM in /proc) above 256 MiB, the handling worker's CPU for the request under 1 s.
 3 if_better: iris trained well, then a 1-epoch job at learning rate 1e-6 with
-  ``activate: if_better`` must finish without replacing it; prints both models' figures.
+  ``activate: if_better`` (a seed whose model once got in) must finish without replacing it;
+  prints both models' figures on the held-out rows.
 4 respawned workers: the pointer names a version that fails to load; workers recycled every
   3 requests (``--max-requests 3``) must all serve the last good version, never the master's
   boot-time one; prints the versions and worker pids that answered 40 requests.
 5 a full disk (root only, else SKIP): the store on a 2 MiB tmpfs. Nearly full, a job is
   accepted (202), fails saying why, and every read answers; full, a job is refused with 507 and
-  GET /train and /train/<id> keep answering 200 for a few seconds.
+  GET /train and /train/<id> keep answering 200 for a few seconds; in between, with room for the
+  job's record only, its runner dies unable to write, and the job must read as failed once its
+  record is stale (30 s) with every read 200 (the old code answered 500 from then on).
 
 Each check prints one line, ``PASS``, ``FAIL`` or ``SKIP``, its finding and its figures; the
 exit status is 1 if any check failed. Every wait has a deadline; servers, the tmpfs and the
-temporary directory are removed on the way out.
+temporary directory are removed on the way out. Copied into a checkout of cc5b8a1 (before the
+fixes), it FAILs 1 (832 MiB, 2.9 s CPU), 3 (activated on a 0.83 tie), 4 (the boot version
+served 36 of 40 times) and 5 (500s once the dead job's record was stale, and to the full POST).
 
-Usage, from anywhere::
+All four take about 80 s on 2 cores (5 alone ~50 s, 1 ~10 s). Usage, from anywhere::
 
     .venv/bin/python scripts/fault_drill.py [--only 1,3,4,5]
 """
@@ -219,7 +224,17 @@ def hostile_body(server: GunicornServer, path: str, body: bytes, rows: int, limi
 
 
 # ---------------------------------------------------------------- 3 if_better
-WORSE_JOB = {"dataset": "iris", "epochs": 1, "learning_rate": 1e-6, "activate": "if_better"}
+# The old rule, accuracy >= the active's on the validation rows alone, let this job's model in:
+# on its 6 validation rows it ties the trained one (0.83 each) at a test accuracy of 0.73. The
+# seed was found for that tie (a change to training may lose it; the check below still holds).
+WORSE_JOB = {
+    "dataset": "iris",
+    "epochs": 1,
+    "learning_rate": 1e-6,
+    "val_fraction": 0.05,
+    "seed": 175,
+    "activate": "if_better",
+}
 FINDING_3 = "3 if_better keeps a worse model out"
 
 
