@@ -16,13 +16,14 @@ import os
 import re
 import shutil
 import socket
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import filelock
+
+from model.files import write_atomically
 
 from .schemas import JobStatus
 
@@ -87,7 +88,7 @@ class JobStore:
         )
         try:
             directory.mkdir(parents=True)
-            _write_atomically(directory / REQUEST, request_body)
+            write_atomically(directory / REQUEST, request_body)
             self.write(record)
         except OSError as error:
             shutil.rmtree(directory, ignore_errors=True)
@@ -95,7 +96,7 @@ class JobStore:
         return record
 
     def write(self, record: JobStatus) -> None:
-        _write_atomically(self.path(record.job_id) / RECORD, record.model_dump_json().encode())
+        write_atomically(self.path(record.job_id) / RECORD, record.model_dump_json().encode())
 
     def read_raw(self, job_id: str) -> JobStatus:
         try:
@@ -150,7 +151,7 @@ class JobStore:
         return sum(1 for job_id in self.job_ids() if _safe_status(self, job_id) in ACTIVE_STATES)
 
     def request_cancel(self, job_id: str) -> None:
-        _write_atomically(self.path(job_id) / CANCEL, b"")
+        write_atomically(self.path(job_id) / CANCEL, b"")
 
     def cancel_requested(self, job_id: str) -> bool:
         return (self.path(job_id) / CANCEL).exists()
@@ -195,16 +196,3 @@ def new_job_id() -> str:
     """32 hex digits: microseconds since the epoch (14), then randomness (18)."""
     return f"{time.time_ns() // 1000:014x}{uuid.uuid4().hex[:18]}"
 
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temporary file, fsync, rename; on any failure (ENOSPC...) the temporary is removed."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -440,7 +440,7 @@ def test_reading_a_dead_job_writes_nothing_and_answers_on_a_full_disk(
     stale = record.model_copy(update={"pid": 2**22 + 1, "status": "running"})  # no such process
     jobs.write(stale)
     before = sorted(path.name for path in (store_dir / "jobs" / record.job_id).iterdir())
-    monkeypatch.setattr("service.jobs._write_atomically", full_disk)
+    monkeypatch.setattr("service.jobs.write_atomically", full_disk)
     for path in (f"/train/{record.job_id}", "/train"):
         response = trainer.get(path, headers=AUTH)
         assert response.status_code == 200, response.get_json()
