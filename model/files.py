@@ -36,7 +36,7 @@ def write_atomically(path: Path, data: bytes, temporary_prefix: str = ".") -> No
     path = Path(path)
     temporary = path.with_name(f"{temporary_prefix}{path.name}-{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
-        with open(temporary, "xb") as handle:
+        with open(temporary, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
