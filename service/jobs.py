@@ -203,4 +203,3 @@ def _safe_status(store: JobStore, job_id: str) -> str | None:
 def new_job_id() -> str:
     """32 hex digits: microseconds since the epoch (14), then randomness (18)."""
     return f"{time.time_ns() // 1000:014x}{uuid.uuid4().hex[:18]}"
-

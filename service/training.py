@@ -203,4 +203,3 @@ def summary(request: TrainRequest, prepared: PreparedJob) -> dict[str, Any]:
         "hyperparameters": request.hyperparameters(),
         "options": prepared.options.as_dict(),
     }
-

@@ -158,4 +158,3 @@ def test_publish_with_activate_if_activates_only_when_the_pointer_still_names_th
     assert seen == [second] and not refused.active and store.active_version() == second
     accepted = store.publish(writer, {}, activate_if=lambda current: current == second)
     assert accepted.active and store.active_version() == accepted.version
-
