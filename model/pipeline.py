@@ -190,26 +190,30 @@ def resolve_task(table: Table, options: TrainOptions) -> str:
     return infer_task(table.y) if options.task == "auto" else options.task
 
 
-def split_test(table: Table, options: TrainOptions, task: str) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices (fit, test): ``test_fraction`` held out, seeded, stratified for classifiers.
+@dataclass(frozen=True)
+class Split:
+    """The rows a run fits on and holds out for its test report.
+
+    ``n_validation`` is how many of the fit rows the network holds out for early stopping
+    (it draws them itself, with the same per-class rounding), so ``held_out`` is exact
+    before training.
+    """
+
+    fit_rows: np.ndarray  # (n_fit,) row indices
+    test_rows: np.ndarray  # (n_test,) row indices
+    n_validation: int
+
+    @property
+    def held_out(self) -> int:
+        """Test plus validation rows: what models are compared on."""
+        return len(self.test_rows) + self.n_validation
+
+
+def plan_split(table: Table, options: TrainOptions, task: str) -> Split:
+    """``test_fraction`` of the rows held out (seeded, stratified for single-label classifiers).
 
     Raises ``DataError`` when the rows are too few for a test, a validation and a training part.
     """
-    fit_idx, test_idx, _ = _split(table, options, task)
-    return fit_idx, test_idx
-
-
-def held_out_count(table: Table, options: TrainOptions, task: str) -> int:
-    """How many rows a run holds out (test plus validation part): what models are compared on.
-
-    The network draws its validation part with the same per-class rounding, so the count is
-    exact before training. Raises ``DataError`` as ``split_test`` does.
-    """
-    _, test_idx, n_validation = _split(table, options, task)
-    return len(test_idx) + n_validation
-
-
-def _split(table: Table, options: TrainOptions, task: str) -> tuple[np.ndarray, np.ndarray, int]:
     labels = table.y if task == "classification" and table.y.ndim == 1 else None
     rng = np.random.default_rng(None if options.seed is None else [options.seed, 1])
     try:
@@ -225,7 +229,18 @@ def _split(table: Table, options: TrainOptions, task: str) -> tuple[np.ndarray, 
             f"(test_fraction={options.test_fraction}), a validation part "
             f"(val_fraction={options.val_fraction}) and a training part; add rows or lower the fractions"
         ) from None
-    return fit_idx, test_idx, len(validation)
+    return Split(fit_idx, test_idx, len(validation))
+
+
+def split_test(table: Table, options: TrainOptions, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (fit, test) of ``plan_split``."""
+    split = plan_split(table, options, task)
+    return split.fit_rows, split.test_rows
+
+
+def held_out_count(table: Table, options: TrainOptions, task: str) -> int:
+    """``plan_split(...).held_out``; raises ``DataError`` as ``plan_split`` does."""
+    return plan_split(table, options, task).held_out
 
 
 def check_targets(table: Table, task: str, base: Network | None = None) -> None:
@@ -283,7 +298,13 @@ def _check_base_targets(y: np.ndarray, base: Network) -> None:
 
 
 def train_model(
-    table: Table, options: TrainOptions, callback: Callback | None = None, base: Network | None = None
+    table: Table,
+    options: TrainOptions,
+    callback: Callback | None = None,
+    base: Network | None = None,
+    *,
+    task: str | None = None,
+    split: Split | None = None,
 ) -> TrainResult:
     """Split, fit and evaluate; see the module docstring for the report.
 
@@ -298,6 +319,9 @@ def train_model(
     options : TrainOptions
     callback : callable, optional
         ``callback(EpochRecord)`` after each epoch; returning True stops training early.
+    task, split : optional
+        The resolved task and the ``plan_split`` of a job prepared earlier (the service
+        validates a job before it queues it); computed here when not given.
 
     Raises
     ------
@@ -306,14 +330,15 @@ def train_model(
         (e.g. ``TrainingDivergedError``) otherwise.
     """
     started = time.perf_counter()
-    task = base.task if base is not None else resolve_task(table, options)
+    task = base.task if base is not None else task or resolve_task(table, options)
     check_targets(table, task, base)
     if base is not None and table.feature_names != base.feature_names:
         raise DataError(
             f"warm start needs the base model's features {list(base.feature_names)}, "
             f"got {list(table.feature_names)}"
         )
-    fit_idx, test_idx = split_test(table, options, task)
+    split = split or plan_split(table, options, task)
+    fit_idx, test_idx = split.fit_rows, split.test_rows
     net = base if base is not None else options.network(task)
     fit_started = time.perf_counter()
     history = net.fit(

@@ -83,6 +83,8 @@ from typing import Any
 
 import filelock
 
+from .files import fsync_dir, write_atomically
+
 ARTIFACT_NAME = "model.npz"
 METADATA_NAME = "metadata.json"
 POINTER_NAME = "active"
@@ -210,17 +212,6 @@ def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    except OSError as exc:  # a few network filesystems refuse fsync on directories
-        if exc.errno != errno.EINVAL:
-            raise
     finally:
         os.close(fd)
 
@@ -479,7 +470,7 @@ class ModelStore:
             except BaseException:
                 _remove(staging)
                 raise
-            _fsync_dir(self._versions_dir)
+            fsync_dir(self._versions_dir)
             activate = activate and (activate_if is None or activate_if(self.active_version()))
             if activate:
                 with self._full_disk_reported(f"version {version} is stored but not active"):
@@ -576,7 +567,7 @@ class ModelStore:
         for entry in staging.rglob("*"):
             if entry.is_file():
                 _fsync_file(entry)
-        _fsync_dir(staging)
+        fsync_dir(staging)
 
     def _switch(self, version: str, validated: bool) -> None:
         """Make ``version`` active: record the rollback target and, if ``validated``, the last
@@ -591,14 +582,7 @@ class ModelStore:
 
     def _write_name(self, name: str, version: str) -> None:
         """Atomically replace the small file ``name`` (the pointer or a record) with ``version``."""
-        temporary = self.root / f"{TEMP_PREFIX}{name}-{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            _write_durably(temporary, version + "\n")
-            os.replace(temporary, self.root / name)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.root)
+        write_atomically(self.root / name, f"{version}\n".encode("ascii"), TEMP_PREFIX)
 
     def _read_name(self, name: str) -> str | None:
         """The well-formed version id in the small file ``name``, else ``None``."""

@@ -1,14 +1,18 @@
 """The process that runs one training job, outside any web worker.
 
-    python -m service.job_runner launch <model_dir> <job_id>   # detach a runner, print its pid
-    python -m service.job_runner run <model_dir> <job_id>      # the runner itself
+    python -m service.job_runner run <model_dir> <job_id>
 
-``launch`` starts ``run`` in a new session and exits at once, so the runner is re-parented to
-init (which reaps it) and a gunicorn worker's timeout or recycling never touches it. The
-runner waits for a free slot (``max_train_jobs`` file locks, released by the kernel if it
-dies), trains through ``model.pipeline``, decides activation, publishes through the store's
-atomic code, and keeps ``job.json`` current (progress, heartbeat). SIGTERM or a ``cancel``
-marker stops it cleanly: status ``cancelled``, nothing published.
+A web worker validates a request into a ``PreparedJob``, records the job and calls
+``start_runner``, which starts this module in a new session (a gunicorn worker's timeout or
+recycling never signals it) and reaps it from a thread; if the worker exits first, the runner
+is re-parented to init, which reaps it. The runner waits for a free slot (``max_train_jobs``
+file locks, released by the kernel if it dies), trains the prepared job through
+``model.pipeline``, decides activation, publishes through the store's atomic code, and is the
+only writer of ``job.json`` from then on (status, progress, heartbeat). SIGTERM or a
+``cancel`` marker stops it cleanly: status ``cancelled``, nothing published.
+
+It depends on the model package, the store, the job records and the pydantic schemas only:
+it never loads Flask (``tests/test_jobs.py`` checks), and its errors are not HTTP errors.
 """
 
 from __future__ import annotations
@@ -26,34 +30,42 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel
 
 from model import EpochRecord, ModelError, Network, loads
 from model.datasets import Table
 from model.nn.preprocessing import label_list
-from model.pipeline import TrainResult, publish, resolve_task, train_model
-from model.store import ModelStore, StoreError
+from model.pipeline import TrainResult, publish, train_model
+from model.store import ModelStore, StoreError, UnknownVersionError
 
-from .jobs import HEARTBEAT_S, LOG, JobStore, now
-from .schemas import Comparison, JobProgress, JobResult, TrainRequest
+from .jobs import ACTIVE_STATES, HEARTBEAT_S, LOG, JobStore, now
+from .prepared import PreparedJob
+from .schemas import Comparison, JobProgress, JobResult
 from .settings import Settings
-from .training import describe_error, prepare
 
 _LOG = logging.getLogger("service.job_runner")
 PROGRESS_EVERY_S = 0.5
+SLOT_POLL_S = 0.05  # a queued job starts within this of a slot coming free
 
 
-def launch(model_dir: Path, job_id: str) -> int:
-    """Start a detached runner for ``job_id``; return its pid."""
-    log = open(JobStore(model_dir).path(job_id) / LOG, "ab")  # noqa: SIM115  (inherited by the child)
-    with log:
+def start_runner(settings: Settings, job_id: str) -> int:
+    """Start the runner of ``job_id`` with ``settings`` as its environment; return its pid.
+
+    ``OSError`` when it cannot be started (nothing was started then).
+    """
+    log_path = JobStore(settings.model_dir).path(job_id) / LOG
+    with open(log_path, "ab") as log:  # the child holds its own copy
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.job_runner", "run", str(model_dir), job_id],
+            [sys.executable, "-m", "service.job_runner", "run", str(settings.model_dir), job_id],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
             start_new_session=True,
             close_fds=True,
+            env={**os.environ, **settings.as_environment()},
         )
+    # Reap it when it ends, so a finished runner never lingers as a zombie of this worker.
+    threading.Thread(target=process.wait, name=f"reap-runner-{process.pid}", daemon=True).start()
     return process.pid
 
 
@@ -78,7 +90,7 @@ class Runner:
 
     def _heartbeat(self) -> None:
         while not self.stop.wait(HEARTBEAT_S):
-            if self.record.status in ("queued", "running"):
+            if self.record.status in ACTIVE_STATES:
                 try:
                     self._save()
                 except OSError:  # disk full: readers will see the heartbeat go stale
@@ -93,26 +105,29 @@ class Runner:
     def run(self) -> None:
         self._save(pid=os.getpid(), host=socket.gethostname())
         threading.Thread(target=self._heartbeat, daemon=True).start()
-        slot = self._wait_for_slot()
-        if slot is None:
-            self._finish("cancelled", error="cancelled before it started")
-            return
         try:
-            self._save(status="running", started_at=now())
-            self._deadline = time.monotonic() + self.settings.max_train_seconds
-            self._train()
-        except Exception as error:  # the record must say why, whatever happened
-            if not isinstance(error, ModelError | StoreError | OSError):
-                _LOG.exception("job %s failed", self.job_id)
-            self._finish("failed", error=describe_error(error))
+            slot = self._wait_for_slot()
+            if slot is None:
+                self._finish("cancelled", error="cancelled before it started")
+                return
+            try:
+                self._save(status="running", started_at=now())
+                self._deadline = time.monotonic() + self.settings.max_train_seconds
+                self._train()
+            except Exception as error:  # the record must say why, whatever happened
+                if not isinstance(error, ModelError | StoreError | OSError):
+                    _LOG.exception("job %s failed", self.job_id)
+                self._finish("failed", error=describe_error(error))
+            finally:
+                slot.release()
         finally:
-            slot.release()
             self.stop.set()
             if not self.settings.keep_job_data:
-                self.jobs.drop_request(self.job_id)
+                self.jobs.drop_data(self.job_id)
             self.jobs.prune()
 
     def _wait_for_slot(self):
+        """A held slot lock, or None when the job is cancelled first."""
         while not self.cancelled():
             for number in range(self.settings.max_train_jobs):
                 lock = self.jobs.slot_lock(number)
@@ -121,23 +136,42 @@ class Runner:
                     return lock
                 except TimeoutError:
                     continue
-            time.sleep(0.2)
+            self.stop.wait(SLOT_POLL_S)
         return None
 
-    def _train(self) -> None:
-        request = TrainRequest.model_validate_json(self.jobs.request_body(self.job_id))
+    def _models(self, base_version: str | None) -> tuple[str | None, Network | None, Network | None]:
+        """The active version, its network (scored against the new one) and the network to
+        warm-start (None: a new network).
+
+        The active artifact is read once. A warm start trains its base in place, so the base
+        is a second load of those bytes when it is the active version, and otherwise the
+        version the job was validated against (the active one when it was submitted).
+        """
         active_version = self.store.active_version()
-        # Two objects from one read: one is scored against the new model, the other trained further.
         artifact = self.store.get(active_version).artifact.read_bytes() if active_version else None
-        active = loads(artifact) if artifact else None
-        base = loads(artifact) if artifact and request.base == "active" else None
-        prepared = prepare(request, self.settings, base)
-        task = base.task if base is not None else resolve_task(prepared.table, prepared.options)
-        metric_name = "accuracy" if task == "classification" else "r2"
+        active = loads(artifact) if artifact is not None else None
+        if base_version is None:
+            return active_version, active, None
+        if base_version != active_version:
+            try:
+                artifact = self.store.get(base_version).artifact.read_bytes()
+            except UnknownVersionError:
+                raise UnknownVersionError(
+                    f"the base version {base_version} is no longer in the store; nothing was published",
+                    base_version,
+                ) from None
+        return active_version, active, loads(artifact)
+
+    def _train(self) -> None:
+        prepared = PreparedJob.from_bytes(self.jobs.prepared(self.job_id))
+        active_version, active, base = self._models(prepared.base_version)
+        metric_name = "accuracy" if prepared.task == "classification" else "r2"
         epochs = prepared.options.epochs
         self._save(progress=JobProgress(epochs=epochs, metric_name=metric_name))
         callback = self._progress_callback(epochs, metric_name)
-        result = train_model(prepared.table, prepared.options, callback, prepared.base)
+        result = train_model(
+            prepared.table, prepared.options, callback, base, task=prepared.task, split=prepared.split
+        )
         # The throttled callback may have skipped the last epoch (early stopping).
         self._save(progress=progress_of(result.history.records[-1], epochs, metric_name))
         if self.out_of_time():
@@ -148,10 +182,16 @@ class Runner:
         if self.cancelled():
             self._finish("cancelled", error="cancelled while training; nothing was published")
             return
+        self._publish(result, prepared, active, active_version)
+
+    def _publish(
+        self, result: TrainResult, prepared: PreparedJob, active: Network | None, active_version: str | None
+    ) -> None:
         comparison = compare(result, prepared.table, active, active_version)
-        activate, reason = decide(request.activate, comparison, self.settings.min_compare_rows)
+        activate, reason = decide(prepared.activate, comparison, self.settings.min_compare_rows)
         # if_better compared against one version: activate only if it is still the active one.
-        still = None if request.activate != "if_better" else (lambda current: current == active_version)
+        if_better = prepared.activate == "if_better"
+        still = (lambda current: current == active_version) if if_better else None
         info = publish(self.store, result, activate=activate, activate_if=still)
         if activate and not info.active:
             reason = f"if_better: the active version changed while training (compared with {active_version})"
@@ -181,6 +221,13 @@ class Runner:
         finished = now()
         duration = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
         self._save(status=status, finished_at=finished, duration_s=duration, **changes)
+
+
+def describe_error(error: Exception) -> str:
+    """One line for a job record."""
+    if isinstance(error, ModelError | BaseModel):
+        return " ".join(str(error).split())
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 def progress_of(record: EpochRecord, epochs: int, metric_name: str) -> JobProgress:
@@ -286,13 +333,10 @@ def lower_priority(nice: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[0] not in ("launch", "run"):
-        print("usage: python -m service.job_runner launch|run <model_dir> <job_id>", file=sys.stderr)
+    if len(argv) != 3 or argv[0] != "run":
+        print("usage: python -m service.job_runner run <model_dir> <job_id>", file=sys.stderr)
         return 2
-    mode, model_dir, job_id = argv[0], Path(argv[1]), argv[2]
-    if mode == "launch":
-        print(launch(model_dir, job_id))
-        return 0
+    model_dir, job_id = Path(argv[1]), argv[2]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
     lower_priority(settings.train_nice)

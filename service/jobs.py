@@ -1,13 +1,17 @@
 """Training-job records kept in the model store, so any worker answers for any job.
 
-Layout: ``<store>/jobs/<job_id>/{job.json, request.json, cancel, runner.log}``. ``job.json``
-(a ``JobStatus``) is written atomically (temporary file, fsync, ``os.replace``) by the
-worker that creates the job and then only by the job's runner process; ``cancel`` is a
-marker any worker may create. Readers check that a queued or running job's process is still
-alive (same host: its pid; other hosts: its heartbeat) and report a dead one as failed, without
-writing anything (a read must work on a full disk). Job ids start with their creation time in
-hex, so they sort oldest first. A finished job's ``request.json`` (its training rows) is removed
-unless ``MLP_KEEP_JOB_DATA`` is set; the newest ``job_retention`` finished jobs are kept.
+Layout: ``<store>/jobs/<job_id>/{job.json, prepared.npz, cancel, runner.log}``. ``job.json``
+(a ``JobStatus``) is written atomically (``model.files.write_atomically``) by the worker that
+creates the job and from then on only by the job's runner process, which makes every
+transition (queued -> running -> succeeded, failed or cancelled); ``cancel`` is a marker any
+worker may create. ``prepared.npz`` is the validated job (``service.prepared``). Readers check
+that a queued or running job's process is still alive (same host: its pid; other hosts: its
+heartbeat) and report a dead one as failed, without writing anything (a read must work on a
+full disk). Job ids start with their creation time in hex, so they sort oldest first. A
+finished job's ``prepared.npz`` (its training rows) is removed unless ``MLP_KEEP_JOB_DATA`` is
+set; the newest ``job_retention`` finished jobs are kept.
+
+Flask-free: the runner process imports this module.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import os
 import re
 import shutil
 import socket
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -24,10 +27,12 @@ from pathlib import Path
 
 import filelock
 
+from model.files import write_atomically
+
 from .schemas import JobStatus
 
 JOBS_DIR = "jobs"
-RECORD, REQUEST, CANCEL, LOG = "job.json", "request.json", "cancel", "runner.log"
+RECORD, DATA, CANCEL, LOG = "job.json", "prepared.npz", "cancel", "runner.log"
 ACTIVE_STATES = ("queued", "running")
 HEARTBEAT_S = 2.0  # the runner rewrites its record at least this often
 STALE_AFTER_S = 30.0  # a record older than this, from another host or with no pid, is dead
@@ -75,8 +80,8 @@ class JobStore:
         return filelock.FileLock(self.root / f".slot-{slot}.lock", timeout=0)
 
     # ------------------------------------------------------------------ records
-    def create(self, request_body: bytes, summary: dict) -> JobStatus:
-        """A new queued job holding the validated request body.
+    def create(self, prepared: bytes, summary: dict) -> JobStatus:
+        """A new queued job holding ``prepared`` (a ``PreparedJob``'s bytes).
 
         Raises ``JobStoreFullError`` when it cannot be written; the job's directory is removed.
         """
@@ -87,15 +92,19 @@ class JobStore:
         )
         try:
             directory.mkdir(parents=True)
-            _write_atomically(directory / REQUEST, request_body)
+            write_atomically(directory / DATA, prepared)
             self.write(record)
         except OSError as error:
             shutil.rmtree(directory, ignore_errors=True)
             raise JobStoreFullError(error.errno, error.strerror) from None
         return record
 
+    def discard(self, job_id: str) -> None:
+        """Remove a job no runner was started for (its creator's undo)."""
+        shutil.rmtree(self.path(job_id), ignore_errors=True)
+
     def write(self, record: JobStatus) -> None:
-        _write_atomically(self.path(record.job_id) / RECORD, record.model_dump_json().encode())
+        write_atomically(self.path(record.job_id) / RECORD, record.model_dump_json().encode())
 
     def read_raw(self, job_id: str) -> JobStatus:
         try:
@@ -122,12 +131,12 @@ class JobStore:
             record = record.model_copy(update={"cancel_requested": True})
         return record
 
-    def request_body(self, job_id: str) -> bytes:
-        return (self.path(job_id) / REQUEST).read_bytes()
+    def prepared(self, job_id: str) -> bytes:
+        return (self.path(job_id) / DATA).read_bytes()
 
-    def drop_request(self, job_id: str) -> None:
-        """Remove a finished job's request body (its training rows); the record stays."""
-        (self.path(job_id) / REQUEST).unlink(missing_ok=True)
+    def drop_data(self, job_id: str) -> None:
+        """Remove a finished job's prepared data (its training rows); the record stays."""
+        (self.path(job_id) / DATA).unlink(missing_ok=True)
 
     def job_ids(self) -> list[str]:
         """Every job id, oldest first (ids start with their creation time)."""
@@ -150,7 +159,7 @@ class JobStore:
         return sum(1 for job_id in self.job_ids() if _safe_status(self, job_id) in ACTIVE_STATES)
 
     def request_cancel(self, job_id: str) -> None:
-        _write_atomically(self.path(job_id) / CANCEL, b"")
+        write_atomically(self.path(job_id) / CANCEL, b"")
 
     def cancel_requested(self, job_id: str) -> bool:
         return (self.path(job_id) / CANCEL).exists()
@@ -194,17 +203,3 @@ def _safe_status(store: JobStore, job_id: str) -> str | None:
 def new_job_id() -> str:
     """32 hex digits: microseconds since the epoch (14), then randomness (18)."""
     return f"{time.time_ns() // 1000:014x}{uuid.uuid4().hex[:18]}"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temporary file, fsync, rename; on any failure (ENOSPC...) the temporary is removed."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

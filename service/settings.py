@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         description="Model versions kept in the store; every publish prunes the oldest beyond it, "
         "never the active one, its rollback target or the last good one.",
     )
-    keep_job_data: bool = Field(False, description="Keep a finished job's request (its training rows).")
+    keep_job_data: bool = Field(False, description="Keep a finished job's prepared data (its training rows).")
     train_nice: int = Field(10, ge=0, le=19, description="Niceness of training processes.")
 
     @model_validator(mode="after")

@@ -1,64 +1,82 @@
-"""Turning a ``TrainRequest`` into a dataset and options, with every check done up front.
+"""Turning a ``TrainRequest`` into a ``PreparedJob``, with every check done up front.
 
 The web worker calls ``prepare`` before accepting a job, so data that cannot be trained on
-is refused with 422 at request time; the job runner calls it again on the stored request.
-Flask-free: raises ``ApiError``.
+is refused at request time; the job runner trains the stored ``PreparedJob`` and checks
+nothing again. Flask-free: raises ``JobRequestError``, which the route maps to HTTP.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
-from model import InvalidConfigError, ModelError, Network
+from model import InvalidConfigError, Network
 from model.datasets import BUNDLED, DataError, Table, load_bundled
-from model.pipeline import TrainOptions, check_targets, held_out_count, resolve_task
+from model.pipeline import TrainOptions, check_targets, plan_split, resolve_task
 
-from .errors import ApiError
-from .schemas import ErrorDetail, TrainRequest
+from .prepared import PreparedJob
+from .schemas import TrainRequest
 from .settings import Settings
 
 
-@dataclass(frozen=True)
-class PreparedJob:
-    table: Table
-    options: TrainOptions
-    base: Network | None
+class JobRequestError(ValueError):
+    """A training request this server will not run: what is wrong and where.
+
+    Attributes
+    ----------
+    message : str
+        One line, never the input's values.
+    loc : list of str or int
+        Where in the request body (``["instances", 3, "age"]``).
+    kind : str
+        ``"value_error"``, or ``"limit"`` for a server bound.
+    code : str
+        ``"validation_error"`` (the data or options), or ``"no_model"`` (nothing to warm-start).
+    """
+
+    def __init__(
+        self, message: str, loc: list[str | int], kind: str = "value_error", code: str = "validation_error"
+    ) -> None:
+        super().__init__(message)
+        self.message, self.loc, self.kind, self.code = message, loc, kind, code
 
 
-def unprocessable(message: str, loc: list[str | int], kind: str = "value_error") -> ApiError:
-    return ApiError(422, message, "validation_error", [ErrorDetail(loc=loc, msg=message, type=kind)])
+def unprocessable(message: str, loc: list[str | int], kind: str = "value_error") -> JobRequestError:
+    return JobRequestError(message, loc, kind)
 
 
-def prepare(request: TrainRequest, settings: Settings, active: Network | None) -> PreparedJob:
-    """Dataset, options and base network for ``request``; 422 with a location otherwise."""
+def prepare(
+    request: TrainRequest, settings: Settings, active: Network | None, active_version: str | None
+) -> PreparedJob:
+    """The job ``request`` asks for, checked against ``settings`` and the ``active`` model
+    (version ``active_version``, what ``base: "active"`` warm-starts); ``JobRequestError`` otherwise."""
     options = _options(request, settings)
     base = None
     if request.base == "active":
         if active is None:
-            raise ApiError(409, "base 'active' needs an active model, and there is none", "no_model")
+            message = "base 'active' needs an active model, and there is none"
+            raise JobRequestError(message, ["base"], code="no_model")
         base = active
     table = _table(request, settings, base)
-    where = ["targets"] if request.dataset is None else ["dataset"]
+    where: list[str | int] = ["targets"] if request.dataset is None else ["dataset"]
     try:
         task = base.task if base is not None else resolve_task(table, options)
         check_targets(table, task, base)
-        held_out = held_out_count(table, options, task)
+        split = plan_split(table, options, task)
     except DataError as error:
         raise unprocessable(str(error), where) from None
     _check_classes(table, task, settings, where)
-    if request.activate == "if_better" and active is not None and held_out < settings.min_compare_rows:
+    if request.activate == "if_better" and active is not None and split.held_out < settings.min_compare_rows:
         raise unprocessable(
-            f"activate 'if_better' compares on held-out rows: this split holds out {held_out} of "
+            f"activate 'if_better' compares on held-out rows: this split holds out {split.held_out} of "
             f"{table.n_samples} rows (test_fraction {options.test_fraction:g}, val_fraction "
             f"{options.val_fraction:g}), it needs at least {settings.min_compare_rows}; add rows, "
             "raise the fractions, or activate 'always' or 'never'",
             ["activate"],
         )
-    return PreparedJob(table, options, base)
+    base_version = active_version if base is not None else None
+    return PreparedJob(table, options, task, split, request.activate, base_version)
 
 
 def _check_classes(table: Table, task: str, settings: Settings, where: list[str | int]) -> None:
@@ -185,10 +203,3 @@ def summary(request: TrainRequest, prepared: PreparedJob) -> dict[str, Any]:
         "hyperparameters": request.hyperparameters(),
         "options": prepared.options.as_dict(),
     }
-
-
-def describe_error(error: Exception) -> str:
-    """One line for a job record."""
-    if isinstance(error, ModelError | BaseModel):
-        return " ".join(str(error).split())
-    return f"{type(error).__name__}: {' '.join(str(error).split())}"

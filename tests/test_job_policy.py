@@ -158,18 +158,3 @@ def test_publish_with_activate_if_activates_only_when_the_pointer_still_names_th
     assert seen == [second] and not refused.active and store.active_version() == second
     accepted = store.publish(writer, {}, activate_if=lambda current: current == second)
     assert accepted.active and store.active_version() == accepted.version
-
-
-def test_a_failed_record_write_leaves_no_temporary_file(tmp_path: Path, monkeypatch) -> None:
-    import errno
-    import os
-
-    from service.jobs import _write_atomically
-
-    def no_space(descriptor: int) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", no_space)
-    with pytest.raises(OSError, match="No space"):
-        _write_atomically(tmp_path / "job.json", b"{}")
-    assert list(tmp_path.iterdir()) == []

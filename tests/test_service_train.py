@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from model import Network
 from model.store import ModelStore
 from service import Settings, create_app
-from service.jobs import JobStore
+from service.jobs import DATA, JobStore
 from service.schemas import TrainRequest
 
 TOKEN = "s3cret-token"
@@ -409,7 +409,7 @@ def test_a_finished_job_drops_its_training_rows_unless_told_to_keep_them(store_d
     client = create_app(Settings(model_dir=store_dir, api_token=TOKEN, keep_job_data=keep)).test_client()
     job_id = submit(client, {"dataset": "iris", "epochs": 2, "activate": "never"}).get_json()["job_id"]
     record = wait_for(client, job_id)
-    request_file = store_dir / "jobs" / job_id / "request.json"
+    request_file = store_dir / "jobs" / job_id / DATA
     deadline = time.monotonic() + 10  # the runner removes it after writing the final record
     while request_file.exists() != keep and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -440,7 +440,7 @@ def test_reading_a_dead_job_writes_nothing_and_answers_on_a_full_disk(
     stale = record.model_copy(update={"pid": 2**22 + 1, "status": "running"})  # no such process
     jobs.write(stale)
     before = sorted(path.name for path in (store_dir / "jobs" / record.job_id).iterdir())
-    monkeypatch.setattr("service.jobs._write_atomically", full_disk)
+    monkeypatch.setattr("service.jobs.write_atomically", full_disk)
     for path in (f"/train/{record.job_id}", "/train"):
         response = trainer.get(path, headers=AUTH)
         assert response.status_code == 200, response.get_json()

@@ -50,4 +50,9 @@ def training_job(bench: Bench) -> Iterator[None]:
         status = _call(bench, "GET", f"/train/{job_id}")["status"]
         if status != "running":
             raise RuntimeError(f"training job {job_id} was {status} before the load ended")
-        _call(bench, "DELETE", f"/train/{job_id}")
+        _call(bench, "DELETE", f"/train/{job_id}")  # answers at once; the job ends after its epoch
+        deadline = time.monotonic() + 60
+        while _call(bench, "GET", f"/train/{job_id}")["status"] in ("queued", "running"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"training job {job_id} still running 60 s after it was cancelled")
+            time.sleep(0.1)

@@ -3,12 +3,7 @@ POST /models/<version>/activate."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import subprocess
-import sys
-import time
 
 from flask import Blueprint, Response, request
 from pydantic import ValidationError
@@ -19,23 +14,34 @@ from model.store import StoreError, UnknownVersionError
 from ..auth import require_token
 from ..body_limits import check_train_body
 from ..errors import ApiError, store_unavailable, validation_error
+from ..job_runner import start_runner
 from ..jobs import ACTIVE_STATES, JobStoreFullError, UnknownJobError
-from ..schemas import Activated, JobAccepted, JobList, TrainRequest
-from ..settings import Settings
+from ..prepared import PreparedJob
+from ..schemas import Activated, ErrorDetail, JobAccepted, JobList, TrainRequest
 from ..state import current_snapshot_or_none, json_response, read_body, service
-from ..training import prepare, summary
+from ..training import JobRequestError, prepare, summary
 
 _LOG = logging.getLogger("service.train")
 blueprint = Blueprint("train", __name__)
 RETRY_AFTER_S = 10
-CANCEL_WAIT_S = 3.0
 
 
 @blueprint.post("/train")
 @require_token
 def start_training() -> Response:
-    state = service()
-    settings = state.settings
+    """Validate and prepare the job here (422 at request time), record it, start its runner."""
+    prepared, job_summary = _prepare()
+    record = _create_job(prepared, job_summary)
+    _start(record.job_id)
+    return json_response(
+        JobAccepted(job_id=record.job_id, status=record.status),
+        status=202,
+        headers={"Location": f"/train/{record.job_id}"},
+    )
+
+
+def _prepare() -> tuple[PreparedJob, dict]:
+    settings = service().settings
     request.max_content_length = settings.max_train_body_bytes
     body = read_body(settings.max_train_body_bytes)
     check_train_body(body, settings.max_train_rows, settings.max_train_values)
@@ -44,20 +50,25 @@ def start_training() -> Response:
     except ValidationError as error:
         raise validation_error(error) from None
     snapshot = current_snapshot_or_none()
-    prepared = prepare(train_request, state.settings, snapshot.net if snapshot else None)
-    record = _create_job(body, summary(train_request, prepared))
-    launch_runner(state.settings, record.job_id)
-    return json_response(
-        JobAccepted(job_id=record.job_id, status=record.status),
-        status=202,
-        headers={"Location": f"/train/{record.job_id}"},
-    )
+    active = (snapshot.net, snapshot.version) if snapshot is not None else (None, None)
+    try:
+        prepared = prepare(train_request, settings, *active)
+    except JobRequestError as error:
+        raise refused(error) from None
+    return prepared, summary(train_request, prepared)
 
 
-def _create_job(body: bytes, job_summary: dict):
+def refused(error: JobRequestError) -> ApiError:
+    """409 when there is no model to warm-start, 422 for everything else, with the location."""
+    detail = [ErrorDetail(loc=error.loc, msg=error.message, type=error.kind)]
+    return ApiError(409 if error.code == "no_model" else 422, error.message, error.code, detail)
+
+
+def _create_job(prepared: PreparedJob, job_summary: dict):
     """A queued job record, within the running-plus-queued bound; 507 when it cannot be written."""
     state = service()
     jobs = state.jobs
+    data = prepared.to_bytes()
     with jobs.submit_lock():
         limit = state.settings.max_train_jobs + state.settings.max_queued_jobs
         if jobs.active_count() >= limit:
@@ -68,28 +79,21 @@ def _create_job(body: bytes, job_summary: dict):
             )
         jobs.prune()
         try:
-            return jobs.create(body, job_summary)
+            return jobs.create(data, job_summary)
         except JobStoreFullError as error:
             message = f"the job could not be recorded: {error.strerror}"
             raise ApiError(507, message, "insufficient_storage") from None
 
 
-def launch_runner(settings: Settings, job_id: str) -> None:
-    """Start the detached runner process (with this app's settings); a failure to start fails
-    the job at once."""
-    jobs = service().jobs
+def _start(job_id: str) -> None:
+    """Start the job's runner; a job whose runner cannot start is removed (no runner ever saw
+    it) and the request fails."""
+    state = service()
     try:
-        subprocess.run(
-            [sys.executable, "-m", "service.job_runner", "launch", str(settings.model_dir), job_id],
-            check=True,
-            capture_output=True,
-            timeout=30,
-            env={**os.environ, **settings.as_environment()},
-        )
-    except (OSError, subprocess.SubprocessError) as error:
-        record = jobs.read_raw(job_id)
-        with contextlib.suppress(OSError):  # a full disk: the record then reads as dead, hence failed
-            jobs.write(record.model_copy(update={"status": "failed", "error": f"could not start: {error}"}))
+        start_runner(state.settings, job_id)
+    except OSError:
+        _LOG.exception("job %s: the training process could not be started", job_id)
+        state.jobs.discard(job_id)
         raise ApiError(500, "the training process could not be started; see the server log") from None
 
 
@@ -108,16 +112,13 @@ def show_job(job_id: str) -> Response:
 @blueprint.delete("/train/<job_id>")
 @require_token
 def cancel_job(job_id: str) -> Response:
-    jobs = service().jobs
+    """Ask the job's runner to stop and answer at once (202, ``cancel_requested``); clients poll
+    GET /train/<id> until it is ``cancelled``. 409 for a finished job."""
     record = _read(job_id)
     if record.status not in ACTIVE_STATES:
         raise ApiError(409, f"job already {record.status}", "job_finished")
-    jobs.request_cancel(job_id)
-    deadline = time.monotonic() + CANCEL_WAIT_S
-    while record.status in ACTIVE_STATES and time.monotonic() < deadline:
-        time.sleep(0.1)
-        record = _read(job_id)
-    return json_response(record, status=200 if record.status not in ACTIVE_STATES else 202)
+    service().jobs.request_cancel(job_id)
+    return json_response(record.model_copy(update={"cancel_requested": True}), status=202)
 
 
 @blueprint.post("/models/<version>/activate")
