@@ -36,12 +36,12 @@ from model import EpochRecord, ModelError, Network, loads
 from model.datasets import Table
 from model.nn.preprocessing import label_list
 from model.pipeline import TrainResult, publish, train_model
-from model.store import ModelStore, StoreError, UnknownVersionError
+from model.store import ModelStore, StoreError, StoreFullError, UnknownVersionError
 
 from .jobs import ACTIVE_STATES, HEARTBEAT_S, LOG, JobStore, now
 from .prepared import PreparedJob
 from .schemas import Comparison, JobProgress, JobResult
-from .settings import Settings
+from .settings import Settings, from_environment
 
 _LOG = logging.getLogger("service.job_runner")
 PROGRESS_EVERY_S = 0.5
@@ -224,7 +224,13 @@ class Runner:
 
 
 def describe_error(error: Exception) -> str:
-    """One line for a job record."""
+    """One line for a job record. Store and file errors name server paths: the record says what
+    failed, the runner's log has the detail."""
+    if isinstance(error, StoreFullError):
+        return "the model store is full (no space left on device); nothing was published"
+    if isinstance(error, StoreError | OSError):
+        _LOG.error("job failed on the model store: %s", error)
+        return f"{type(error).__name__}: the model store could not be written (see runner.log); nothing was published"
     if isinstance(error, ModelError | BaseModel):
         return " ".join(str(error).split())
     return f"{type(error).__name__}: {' '.join(str(error).split())}"
@@ -338,7 +344,7 @@ def main(argv: list[str]) -> int:
         return 2
     model_dir, job_id = Path(argv[1]), argv[2]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    settings = from_environment()
     lower_priority(settings.train_nice)
     runner = Runner(model_dir, job_id, settings)
     signal.signal(signal.SIGTERM, lambda signum, frame: runner.stop.set())

@@ -118,12 +118,12 @@ class JobStore:
         record is not rewritten: a read never writes)."""
         record = self.read_raw(job_id)
         if record.status in ACTIVE_STATES and not self._alive(record):
-            who = f"process {record.pid}" if record.pid else "its process"
+            who = f"training process {record.pid}" if record.pid else "training process"
             record = record.model_copy(
                 update={
                     "status": "failed",
                     "finished_at": record.heartbeat_at or record.created_at,  # its last sign of life
-                    "error": f"the training {who} died (killed, out of memory, disk full or restarted); "
+                    "error": f"the {who} died (killed, out of memory, disk full or restarted); "
                     "nothing was published",
                 }
             )

@@ -194,3 +194,16 @@ def test_a_finished_runner_is_reaped_not_left_a_zombie(trainer) -> None:
     while stat.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not stat.exists(), stat.read_text()
+
+
+def test_a_store_failure_is_recorded_without_a_server_path() -> None:
+    from model.store import StoreFullError, StoreNotWritableError
+    from service.job_runner import describe_error
+
+    for error in (
+        StoreFullError("model store root /srv/secret/store is full (No space left on device)"),
+        StoreNotWritableError("model store root /srv/secret/store is not writable: Read-only file system"),
+        OSError(13, "Permission denied", "/srv/secret/store/versions"),
+    ):
+        message = describe_error(error)
+        assert "/srv" not in message and "nothing was published" in message
