@@ -8,6 +8,7 @@ A test that wants a setting passes it to ``make_app``/``make_settings``, or sets
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from flask.testing import FlaskClient
 
+    from model import Network
     from service import Settings
 
 SUITE_SWITCHES = ("MLP_REQUIRE_", "MLP_TEST_")  # the suite's own switches (.ci/run), not settings
@@ -120,6 +122,21 @@ def make_app(make_settings) -> Callable[..., Flask]:
 def make_client(make_app) -> Callable[..., FlaskClient]:
     """``make_client(**overrides)``: a test client of ``make_app(**overrides)``."""
     return lambda **overrides: make_app(**overrides).test_client()
+
+
+@pytest.fixture
+def client_for(make_client, tmp_path: Path) -> Callable[..., FlaskClient]:
+    """``client_for(net, **overrides)``: a test client serving ``net``, alone in a new store."""
+    from model.store import ModelStore
+
+    stores = itertools.count()
+
+    def build(net: Network, **overrides: object) -> FlaskClient:
+        root = tmp_path / f"served-{next(stores)}"
+        ModelStore(root).publish(net.save, {})
+        return make_client(model_dir=root, **overrides)
+
+    return build
 
 
 @pytest.fixture
