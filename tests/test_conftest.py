@@ -11,7 +11,7 @@ from servers import ROOT
 
 # Run under this suite's conftest.py with settings in the environment, as a developer's shell
 # might hold them: neither at collection nor in a test may they be seen.
-PROBE = '''
+PROBE = """
 import os
 from service import Settings
 
@@ -23,7 +23,7 @@ def test_probe():
         assert settings.api_token is None, settings
         assert settings.max_rows == Settings.model_fields["max_rows"].default, settings
     assert os.environ["MLP_REQUIRE_NGINX"] == "0"  # the suite's own switches stay
-'''
+"""
 
 
 def test_the_callers_mlp_settings_are_not_seen_by_the_suite_but_its_own_switches_are(tmp_path: Path) -> None:
