@@ -110,7 +110,8 @@ def wait_until_every_worker_answers(
     def every_worker() -> bool:
         ask()
         pids = {pid for pid, record in server.access_records(since=start) if answered(record)}
-        return server.worker_pids() <= pids
+        workers = server.worker_pids()
+        return bool(workers) and workers <= pids
 
     wait_for(every_worker, timeout, interval=0.02, message=lambda: f"every worker:\n{server.log()[-3000:]}")
 
