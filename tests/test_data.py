@@ -13,7 +13,8 @@ from model.datasets import BUNDLED, load_bundled
 
 def test_digits_has_1797_rows_of_64_pixels_in_0_to_16_and_labels_0_to_9() -> None:
     digits = load_bundled("digits")
-    assert digits.feature_names == tuple(f"pixel_{i}" for i in range(64)) and digits.target_names == ("label",)
+    assert digits.feature_names == tuple(f"pixel_{i}" for i in range(64))
+    assert digits.target_names == ("label",)
     assert digits.x.shape == (1797, 64)
     assert np.array_equal(digits.x, np.rint(digits.x)), "pixels are whole numbers"
     assert digits.x.min() == 0 and digits.x.max() == 16
