@@ -230,7 +230,8 @@ def describe_error(error: Exception) -> str:
         return "the model store is full (no space left on device); nothing was published"
     if isinstance(error, StoreError | OSError):
         _LOG.error("job failed on the model store: %s", error)
-        return f"{type(error).__name__}: the model store could not be written (see runner.log); nothing was published"
+        what = "the model store could not be written (see runner.log)"
+        return f"{type(error).__name__}: {what}; nothing was published"
     if isinstance(error, ModelError | BaseModel):
         return " ".join(str(error).split())
     return f"{type(error).__name__}: {' '.join(str(error).split())}"

@@ -1,28 +1,64 @@
-"""Shared fixtures: the bundled datasets and small synthetic problems."""
+"""Shared fixtures: the bundled datasets, small synthetic problems, and apps over a model store.
+
+The caller's ``MLP_*`` settings are removed from the environment for the whole run, collection
+included (``pytest_configure``), so a developer's shell cannot change what the suite sees.
+A test that wants a setting passes it to ``make_app``/``make_settings``, or sets it with
+``monkeypatch.setenv`` or in a subprocess's ``env``.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+from helpers import IRIS_FEATURES
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+
+    from model import Network
+    from service import Settings
+
+SUITE_SWITCHES = ("MLP_REQUIRE_", "MLP_TEST_")  # the suite's own switches (.ci/run), not settings
+_CALLERS_SETTINGS = pytest.StashKey[dict[str, str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Take the caller's ``MLP_*`` settings out of the environment until the run ends."""
+    removed = {
+        name: os.environ.pop(name)
+        for name in list(os.environ)
+        if name.startswith("MLP_") and not name.startswith(SUITE_SWITCHES)
+    }
+    config.stash[_CALLERS_SETTINGS] = removed
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    os.environ.update(config.stash.get(_CALLERS_SETTINGS, {}))
 
 
 @pytest.fixture(scope="session")
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """Bundled digits: X (1797, 64) float64 in 0..16, y (1797,) int labels 0..9."""
-    rows = np.loadtxt(DATA / "digits.csv", delimiter=",", skiprows=1)
-    return rows[:, :64], rows[:, 64].astype(np.int64)
+    from model.datasets import load_bundled
+
+    table = load_bundled("digits")
+    return table.x, table.y
 
 
 @pytest.fixture(scope="session")
 def iris() -> tuple[np.ndarray, np.ndarray]:
     """Bundled iris: X (150, 4) float64, y (150,) species names as strings."""
-    features = np.loadtxt(DATA / "iris.csv", delimiter=",", skiprows=1, usecols=range(4))
-    species = np.loadtxt(DATA / "iris.csv", delimiter=",", skiprows=1, usecols=4, dtype=str)
-    return features, species
+    from model.datasets import load_bundled
+
+    table = load_bundled("iris")
+    return table.x, table.y
 
 
 def make_moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -34,9 +70,6 @@ def make_moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]
     lower = np.column_stack([1 - np.cos(t[half:]), 0.5 - np.sin(t[half:])])
     x = np.vstack([upper, lower]) + rng.normal(0, noise, size=(n, 2))
     return x, np.repeat([0, 1], [half, n - half])
-
-
-IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
 
 @pytest.fixture(scope="session")
@@ -61,21 +94,65 @@ def store_dir(tmp_path: Path, iris_net) -> Path:
 
 
 @pytest.fixture
-def settings(store_dir: Path):
+def make_settings(request: pytest.FixtureRequest) -> Callable[..., Settings]:
+    """``make_settings(**overrides)``: the service's settings for a test.
+
+    Defaults: the ``store_dir`` store (made only when ``model_dir`` is not given) and
+    ``reload_interval_s=0`` (every request checks the store, so a publish is seen at once).
+    """
     from service import Settings
 
-    return Settings(model_dir=store_dir, reload_interval_s=0)
+    def build(**overrides: object) -> Settings:
+        if "model_dir" not in overrides:
+            overrides["model_dir"] = request.getfixturevalue("store_dir")
+        return Settings(**{"reload_interval_s": 0, **overrides})
+
+    return build
 
 
 @pytest.fixture
-def app(settings):
+def make_app(make_settings) -> Callable[..., Flask]:
+    """``make_app(**overrides)``: a fresh app over ``make_settings(**overrides)``."""
+    from service import create_app
+
+    return lambda **overrides: create_app(make_settings(**overrides))
+
+
+@pytest.fixture
+def make_client(make_app) -> Callable[..., FlaskClient]:
+    """``make_client(**overrides)``: a test client of ``make_app(**overrides)``."""
+    return lambda **overrides: make_app(**overrides).test_client()
+
+
+@pytest.fixture
+def client_for(make_client, tmp_path: Path) -> Callable[..., FlaskClient]:
+    """``client_for(net, **overrides)``: a test client serving ``net``, alone in a new store."""
+    from model.store import ModelStore
+
+    stores = itertools.count()
+
+    def build(net: Network, **overrides: object) -> FlaskClient:
+        root = tmp_path / f"served-{next(stores)}"
+        ModelStore(root).publish(net.save, {})
+        return make_client(model_dir=root, **overrides)
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def app(settings) -> Flask:
     from service import create_app
 
     return create_app(settings)
 
 
 @pytest.fixture
-def client(app):
+def client(app) -> FlaskClient:
     return app.test_client()
 
 

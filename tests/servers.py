@@ -5,18 +5,21 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers import wait_for
+
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "service/gunicorn.conf.py", "service:create_app()"]
+ACCESS_LINE = re.compile(r"^\[(\d+)\] service\.access: (\{.*\})$", re.MULTILINE)  # gunicorn.conf.py's format
 
 
 def free_port() -> int:
@@ -48,6 +51,22 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text()
 
+    def access_records(self, since: int = 0) -> list[tuple[str, dict]]:
+        """(worker pid, JSON record) of every request-log line from character ``since`` of the log."""
+        return [(pid, json.loads(record)) for pid, record in ACCESS_LINE.findall(self.log()[since:])]
+
+    def worker_pids(self) -> set[str]:
+        """The pids of the master's live child processes (its workers), read from /proc."""
+        children = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])  # comm may hold spaces
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            if parent == self.process.pid:
+                children.add(stat.parent.name)
+        return children
+
 
 @contextmanager
 def gunicorn(
@@ -66,7 +85,7 @@ def gunicorn(
         )
     server = Server(port, process, log_path)
     try:
-        _wait(server, "/ready" if wait_ready else "/health")
+        wait_until_answering(server, "/ready" if wait_ready else "/health")
         yield server
     finally:
         process.send_signal(signal.SIGTERM)
@@ -77,15 +96,15 @@ def gunicorn(
             process.wait()
 
 
-def _wait(server: Server, path: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_until_answering(server: Server, path: str, timeout: float = 30.0, name: str = "gunicorn") -> None:
+    """Poll ``GET path`` until it is 200; RuntimeError at once if the process exits."""
+
+    def answering() -> bool:
         if server.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited early:\n{server.log()}")
+            raise RuntimeError(f"{name} exited early:\n{server.log()}")
         try:
-            if server.request("GET", path)[0] == 200:
-                return
+            return server.request("GET", path)[0] == 200
         except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn not answering {path} after {timeout} s:\n{server.log()}")
+            return False
+
+    wait_for(answering, timeout, interval=0.1, message=lambda: f"{name} answering {path}:\n{server.log()}")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import SETOSA, VERSICOLOR, VIRGINICA
 from servers import ROOT, gunicorn
 
 from model.report import build_report, model_card
@@ -28,7 +29,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 ARTIFACTS = Path(os.environ.get("MLP_TEST_ARTIFACTS") or ROOT / "tests" / "artifacts")
-ROW = [6.7, 3.0, 5.2, 2.3]
+ROW = VIRGINICA  # the row typed into the console's form
 WAIT_MS = 30_000
 
 
@@ -166,7 +167,7 @@ def test_inputs_outside_the_training_range_are_flagged_before_and_after_predicti
 
 def test_pasted_json_rows_are_predicted_as_the_api_predicts_them(console, server) -> None:
     page = console.page
-    rows = [ROW, [5.1, 3.5, 1.4, 0.2], [5.9, 3.0, 4.2, 1.5]]
+    rows = [ROW, SETOSA, VERSICOLOR]
     page.fill("#json-input", str(rows))
     page.click("#json-submit")
     page.wait_for_selector("#try-result table tbody tr")

@@ -15,7 +15,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,9 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from servers import ROOT, Server, free_port
+from servers import ROOT, Server, free_port, wait_until_answering
+
+from model.datasets import load_bundled
 
 VENV_BIN = Path(sys.executable).parent
 IMAGE_PATHS = {"/opt/venv/bin": VENV_BIN, "/app/bin": VENV_BIN, "/app": ROOT}
@@ -174,7 +175,7 @@ def server(
         )
     running = Server(port, process, log_path)
     try:
-        _wait_ready(running)
+        wait_until_answering(running, "/ready", name="the image's command")
         yield running
     finally:
         process.terminate()
@@ -185,20 +186,6 @@ def server(
             process.wait()
 
 
-def _wait_ready(server: Server, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"the image's command exited early:\n{server.log()}")
-        try:
-            if server.request("GET", "/ready")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the image's command is not ready after {timeout} s:\n{server.log()}")
-
-
 def store_listing(store: Path) -> dict[str, tuple[int, int]]:
     return {
         str(path.relative_to(store)): (path.stat().st_mtime_ns, path.stat().st_size)
@@ -207,9 +194,8 @@ def store_listing(store: Path) -> dict[str, tuple[int, int]]:
 
 
 def first_digit() -> tuple[list[float], int]:
-    row = (ROOT / "data" / "digits.csv").read_text().splitlines()[1]
-    *pixels, label = row.split(",")
-    return [float(value) for value in pixels], int(label)
+    digits = load_bundled("digits")
+    return digits.x[0].tolist(), int(digits.y[0])
 
 
 # ------------------------------------------------------------------ the Dockerfile itself
@@ -237,7 +223,7 @@ def test_sigterm_to_the_image_command_stops_it_cleanly_with_exit_code_0(image_ru
     with open(log_path, "wb") as log:
         process = subprocess.Popen(image_run.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_ready(Server(port, process, log_path))
+        wait_until_answering(Server(port, process, log_path), "/ready", name="the image's command")
         process.terminate()  # what the container runtime sends to PID 1
         assert process.wait(timeout=30) == 0
     finally:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_service_train import AUTH, TOKEN, submit, wait_for, wait_until_running
+from helpers import wait_for_job, wait_until_running
+from test_service_train import AUTH, TOKEN, submit
 
 from model import loads as load_bytes
 from model.datasets import Table, load_bundled
 from model.pipeline import Split, TrainOptions, plan_split
 from model.store import ModelStore
-from service import Settings, create_app
+from service import Settings
 from service.job_runner import Runner
 from service.jobs import DATA, JobStore
 from service.prepared import PreparedJob
@@ -99,8 +100,8 @@ def test_prepare_refuses_with_a_location_and_a_code_and_no_http_status(body, loc
 
 # ---------------------------------------------------------------- jobs through the service
 @pytest.fixture
-def trainer(store_dir: Path):
-    return create_app(Settings(model_dir=store_dir, api_token=TOKEN, reload_interval_s=0, keep_job_data=True))
+def trainer(make_app):
+    return make_app(api_token=TOKEN, keep_job_data=True)
 
 
 @pytest.mark.parametrize("base", ["scratch", "active"])
@@ -109,7 +110,7 @@ def test_the_worker_stores_the_validated_job_and_not_the_request_body(trainer, s
     active = ModelStore(store_dir).active_version()
     body = {"dataset": "iris", "epochs": 2, "seed": None, "base": base, "activate": "never"}
     job_id = submit(client, body).get_json()["job_id"]
-    assert wait_for(client, job_id)["status"] == "succeeded"
+    assert wait_for_job(client, job_id, AUTH)["status"] == "succeeded"
     directory = store_dir / "jobs" / job_id
     assert not (directory / "request.json").exists()
     prepared = PreparedJob.from_bytes((directory / DATA).read_bytes())
@@ -154,23 +155,22 @@ def test_cancelling_answers_at_once_and_the_job_then_reads_cancelled(trainer, st
     client = trainer.test_client()
     long_job = {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "always"}
     job_id = submit(client, long_job).get_json()["job_id"]
-    wait_until_running(client, job_id)
+    wait_until_running(client, job_id, AUTH)
     response = client.delete(f"/train/{job_id}", headers=AUTH)
     assert response.status_code == 202
     answer = response.get_json()
     assert answer["cancel_requested"] is True and answer["status"] in ("queued", "running")
-    assert wait_for(client, job_id)["status"] == "cancelled"
+    assert wait_for_job(client, job_id, AUTH)["status"] == "cancelled"
 
 
-def test_a_queued_job_starts_when_the_slot_frees(store_dir) -> None:
-    settings = Settings(model_dir=store_dir, api_token=TOKEN, max_train_jobs=1, reload_interval_s=0)
-    client = create_app(settings).test_client()
+def test_a_queued_job_starts_when_the_slot_frees(make_client) -> None:
+    client = make_client(api_token=TOKEN, max_train_jobs=1)
     first = submit(client, {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "never"})
     second = submit(client, {"dataset": "iris", "epochs": 2, "activate": "never"}).get_json()["job_id"]
-    wait_until_running(client, first.get_json()["job_id"])
+    wait_until_running(client, first.get_json()["job_id"], AUTH)
     assert client.get(f"/train/{second}", headers=AUTH).get_json()["status"] == "queued"
     client.delete(f"/train/{first.get_json()['job_id']}", headers=AUTH)
-    assert wait_for(client, second, timeout=30)["status"] == "succeeded"
+    assert wait_for_job(client, second, AUTH, timeout=30)["status"] == "succeeded"
 
 
 def test_a_job_whose_runner_cannot_start_is_500_and_leaves_no_record(trainer, store_dir, monkeypatch) -> None:
@@ -188,7 +188,7 @@ def test_a_job_whose_runner_cannot_start_is_500_and_leaves_no_record(trainer, st
 
 def test_a_finished_runner_is_reaped_not_left_a_zombie(trainer) -> None:
     client = trainer.test_client()
-    record = wait_for(client, submit(client, {"dataset": "iris", "epochs": 2}).get_json()["job_id"])
+    record = wait_for_job(client, submit(client, {"dataset": "iris", "epochs": 2}).get_json()["job_id"], AUTH)
     stat = Path(f"/proc/{record['pid']}/stat")
     deadline = time.monotonic() + 30
     while stat.exists() and time.monotonic() < deadline:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import SETOSA
 
 import model
 from model.datasets import DataError, Table, load_bundled, read_csv
@@ -196,7 +197,7 @@ def test_publishing_stores_a_loadable_model_with_a_lean_report_as_metadata(
     metadata = info.metadata
     assert "confusion_matrix" not in metadata and metadata["metrics"] == iris_result.report["metrics"]
     loaded = model.load(info.artifact)
-    assert loaded.predict([[5.1, 3.5, 1.4, 0.2]]).tolist() == ["setosa"]
+    assert loaded.predict([SETOSA]).tolist() == ["setosa"]
     report = published_report(iris_result, info)
     assert list(report)[:3] == ["version", "artifact", "active"]
     assert report["artifact"] == str(info.artifact.absolute()) and report["active"] is True

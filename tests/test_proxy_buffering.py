@@ -16,20 +16,19 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
-from servers import ROOT, free_port, gunicorn
+from helpers import ROW
+from servers import ROOT, Server, free_port, gunicorn, wait_until_answering
 
 from service import Settings
 
 yaml = pytest.importorskip("yaml")
 
 CONFIGMAP = ROOT / "deploy" / "k8s" / "nginx-configmap.yaml"
-ROW = [5.1, 3.5, 1.4, 0.2]
 TOKEN = "proxy-test-token"
 SERVICE_LIMITS = Settings.model_validate({})  # the defaults, without this environment's MLP_*
 PROMPT_S = 5.0
@@ -90,16 +89,7 @@ def nginx(directory: Path, upstream_port: int) -> Iterator[int]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert process.poll() is None, f"nginx exited:\n{log_path.read_text()}"
-            try:
-                if get(port, "GET", "/ready")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"nginx not answering:\n{log_path.read_text()}"
-            time.sleep(0.1)
+        wait_until_answering(Server(port, process, log_path), "/ready", timeout=15, name="nginx")
         yield port
     finally:
         process.send_signal(signal.SIGTERM)  # fast shutdown: open connections are closed

@@ -6,11 +6,9 @@ import io
 import json
 
 import pytest
+from helpers import ROW
 
 from model.store import ModelStore
-from service import Settings, create_app
-
-ROW = [5.1, 3.5, 1.4, 0.2]
 
 
 @pytest.mark.parametrize(
@@ -68,16 +66,16 @@ def test_input_values_are_not_echoed_back(client) -> None:
     assert "secret-value" not in response.get_data(as_text=True)
 
 
-def test_too_many_rows_is_422_naming_the_limit(store_dir) -> None:
-    client = create_app(Settings(model_dir=store_dir, max_rows=3)).test_client()
+def test_too_many_rows_is_422_naming_the_limit(make_client) -> None:
+    client = make_client(max_rows=3)
     response = client.post("/predict", data=json.dumps({"instances": [ROW] * 4}))
     assert response.status_code == 422
     assert response.get_json()["detail"][0]["loc"] == ["instances"]
     assert "at most 3 rows" in response.get_json()["error"]
 
 
-def test_a_body_over_the_limit_is_413_with_or_without_content_length(store_dir) -> None:
-    client = create_app(Settings(model_dir=store_dir, max_body_bytes=2048)).test_client()
+def test_a_body_over_the_limit_is_413_with_or_without_content_length(make_client) -> None:
+    client = make_client(max_body_bytes=2048)
     big = json.dumps({"instances": [ROW] * 200}).encode()
     assert client.post("/predict", data=big).status_code == 413
 
@@ -109,8 +107,8 @@ def test_unknown_routes_methods_and_versions_are_json_errors(client, method, pat
     assert response.get_json()["code"] == code
 
 
-def test_without_a_model_predictions_are_503_and_the_service_is_not_ready(tmp_path) -> None:
-    client = create_app(Settings(model_dir=tmp_path / "empty")).test_client()
+def test_without_a_model_predictions_are_503_and_the_service_is_not_ready(make_client, tmp_path) -> None:
+    client = make_client(model_dir=tmp_path / "empty")
     response = client.post("/predict", data=json.dumps({"instances": [ROW]}))
     assert response.status_code == 503
     assert response.get_json()["code"] == "no_model"
@@ -133,10 +131,10 @@ def test_a_bug_becomes_a_generic_500_without_traceback(app, client, monkeypatch)
     assert response.get_json()["code"] == "internal_error"
 
 
-def test_a_broken_active_version_leaves_the_service_not_ready_with_the_reason(tmp_path) -> None:
+def test_a_broken_active_version_leaves_the_service_not_ready_with_the_reason(make_client, tmp_path) -> None:
     store = ModelStore(tmp_path)
     info = store.publish(lambda path: path.write_bytes(b"not a model"), {})
-    client = create_app(Settings(model_dir=tmp_path)).test_client()
+    client = make_client(model_dir=tmp_path)
     ready = client.get("/ready")
     assert ready.status_code == 503
     assert info.version in ready.get_json()["reason"]

@@ -8,12 +8,11 @@ import logging
 
 import numpy as np
 import pytest
+from helpers import IRIS_FEATURES, ROW
 
 from model import Network
 from model.store import ModelStore
-from service import Settings, create_app
-
-ROW = [5.1, 3.5, 1.4, 0.2]
+from service import Settings
 
 
 def test_the_model_card_describes_the_active_model(client, store_dir) -> None:
@@ -52,7 +51,7 @@ def test_a_new_active_version_is_served_without_a_restart(client, store_dir, iri
     first = client.post("/predict", data=json.dumps({"instances": [ROW]})).headers["X-Model-Version"]
     x, y = iris
     other = Network(hidden=(4,), seed=1)
-    other.fit(x, y, epochs=5, feature_names=["sepal_length", "sepal_width", "petal_length", "petal_width"])
+    other.fit(x, y, epochs=5, feature_names=IRIS_FEATURES)
     second = ModelStore(store_dir).publish(other.save, {}).version
     response = client.post("/predict", data=json.dumps({"instances": [ROW]}))
     assert response.headers["X-Model-Version"] == second != first
@@ -84,13 +83,12 @@ def test_metrics_count_requests_rows_and_show_the_served_version(client, store_d
     assert 'mlp_http_request_duration_seconds_bucket{endpoint="/predict",le="0.5"}' in text
 
 
-def test_a_multi_label_model_predicts_0_1_rows(tmp_path) -> None:
+def test_a_multi_label_model_predicts_0_1_rows(client_for) -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 2))
     net = Network(hidden=(8,), seed=0)
     net.fit(x, np.column_stack([x[:, 0] > 0, x[:, 1] > 0]).astype(int), epochs=50, learning_rate=1e-2)
-    ModelStore(tmp_path).publish(net.save, {})
-    client = create_app(Settings(model_dir=tmp_path)).test_client()
+    client = client_for(net)
     body = client.post("/predict", data=json.dumps({"instances": [[2.0, -2.0]]})).get_json()
     assert body["predictions"] == [[1, 0]]
 
@@ -104,8 +102,8 @@ def test_any_http_method_token_is_counted_under_a_fixed_label_set(client) -> Non
     assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
     assert 'endpoint="unmatched",method="other",status="405"} 3.0' in text
 # ---------------------------------------------------------------- no paths or internals to clients
-def test_without_a_model_the_503_answers_name_no_filesystem_path(tmp_path) -> None:
-    client = create_app(Settings(model_dir=tmp_path / "empty")).test_client()
+def test_without_a_model_the_503_answers_name_no_filesystem_path(make_client, tmp_path) -> None:
+    client = make_client(model_dir=tmp_path / "empty")
     for method, path in [("POST", "/predict"), ("GET", "/ready"), ("GET", "/model")]:
         response = client.open(path, method=method, data=json.dumps({"instances": [ROW]}))
         text = response.get_data(as_text=True)
@@ -132,11 +130,13 @@ def test_a_stored_version_that_cannot_be_read_is_409_without_its_path_which_goes
 
 
 @pytest.mark.parametrize("models", [1, 0])
-def test_the_log_says_service_ready_only_when_a_model_is_loaded(tmp_path, iris_net, caplog, models) -> None:
+def test_the_log_says_service_ready_only_when_a_model_is_loaded(
+    make_app, tmp_path, iris_net, caplog, models
+) -> None:
     for _ in range(models):
         ModelStore(tmp_path).publish(iris_net.save, {})
     with caplog.at_level(logging.INFO):
-        create_app(Settings(model_dir=tmp_path))
+        make_app(model_dir=tmp_path)
     messages = [(record.levelname, record.getMessage()) for record in caplog.records]
     ready = [message for level, message in messages if "service ready" in message]
     not_ready = [message for level, message in messages if level == "WARNING" and "not ready" in message]
@@ -149,8 +149,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
-def admin(store_dir):
-    return create_app(Settings(model_dir=store_dir, api_token=TOKEN, reload_interval_s=0)).test_client()
+def admin(make_client):
+    return make_client(api_token=TOKEN)
 
 
 def test_deleting_an_inactive_version_removes_it(admin, store_dir, iris_net) -> None:
@@ -203,8 +203,7 @@ def test_deleting_without_a_configured_token_is_disabled(client, store_dir) -> N
     assert client.delete(f"/models/{version}").status_code == 403
 
 
-def test_the_service_store_keeps_mlp_keep_versions_versions(store_dir, monkeypatch) -> None:
+def test_the_service_store_keeps_mlp_keep_versions_versions(make_settings, make_app, monkeypatch) -> None:
     monkeypatch.setenv("MLP_KEEP_VERSIONS", "3")
-    settings = Settings(model_dir=store_dir)
-    assert settings.keep_versions == 3 and Settings.model_fields["keep_versions"].default == 20
-    assert create_app(settings).extensions["mlp"].store.retention == 3
+    assert make_settings().keep_versions == 3 and Settings.model_fields["keep_versions"].default == 20
+    assert make_app().extensions["mlp"].store.retention == 3

@@ -7,8 +7,6 @@ import json
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from service import Settings, create_app
-
 
 def test_the_document_is_openapi_3_1_and_covers_every_endpoint(client) -> None:
     document = client.get("/openapi.json").get_json()
@@ -47,11 +45,8 @@ def test_the_docs_page_and_its_assets_are_served_locally(client) -> None:
             assert response.status_code == 200
 
 
-def test_fuzzed_requests_never_get_a_5xx_or_break_the_document(tmp_path, iris_net) -> None:
-    from model.store import ModelStore
-
-    ModelStore(tmp_path).publish(iris_net.save, {})
-    app = create_app(Settings(model_dir=tmp_path, max_rows=50))
+def test_fuzzed_requests_never_get_a_5xx_or_break_the_document(make_app) -> None:
+    app = make_app(max_rows=50)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 6

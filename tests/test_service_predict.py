@@ -6,10 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import IRIS_FEATURES
-
-SETOSA = [5.1, 3.5, 1.4, 0.2]
-VIRGINICA = [6.7, 3.0, 5.2, 2.3]
+from helpers import IRIS_FEATURES, SETOSA, VIRGINICA
 
 
 def post(client, body, **kwargs):
@@ -75,17 +72,14 @@ def test_a_request_id_is_honoured_or_made_up(client) -> None:
     assert made.headers["X-Request-ID"] != "bad id with spaces" and len(made.headers["X-Request-ID"]) == 32
 
 
-def test_a_regressor_returns_values_in_target_units(tmp_path) -> None:
+def test_a_regressor_returns_values_in_target_units(client_for) -> None:
     from model import Network
-    from model.store import ModelStore
-    from service import Settings, create_app
 
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, size=(200, 2))
     net = Network(hidden=(8,), seed=0)
     net.fit(x, 100 + 50 * x[:, 0], epochs=100, learning_rate=1e-2)
-    ModelStore(tmp_path).publish(net.save, {})
-    client = create_app(Settings(model_dir=tmp_path)).test_client()
+    client = client_for(net)
     body = post(client, {"instances": [[0.5, 0.5]], "return_probabilities": True}).get_json()
     assert body["predictions"][0] == pytest.approx(125, abs=5)
     assert body["classes"] is None and body["probabilities"] is None

@@ -6,57 +6,29 @@ import errno
 import json
 import os
 import signal
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import IRIS_FEATURES
+from helpers import IRIS_FEATURES, ROW, job_record, wait_for, wait_for_job, wait_until_running
 from pydantic import ValidationError
 
 from model import Network
 from model.store import ModelStore
-from service import Settings, create_app
+from service import Settings
 from service.jobs import DATA, JobStore
 from service.schemas import TrainRequest
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-ROW = [5.1, 3.5, 1.4, 0.2]
 
 
 @pytest.fixture
-def train_settings(store_dir: Path) -> Settings:
-    return Settings(model_dir=store_dir, api_token=TOKEN, reload_interval_s=0)
-
-
-@pytest.fixture
-def trainer(train_settings):
-    return create_app(train_settings).test_client()
+def trainer(make_client):
+    return make_client(api_token=TOKEN)
 
 
 def submit(client, body: dict, headers: dict | None = None):
     return client.post("/train", data=json.dumps(body), headers=AUTH if headers is None else headers)
-
-
-def wait_for(client, job_id: str, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = client.get(f"/train/{job_id}", headers=AUTH).get_json()
-        if record["status"] not in ("queued", "running"):
-            return record
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} still {record['status']} after {timeout} s")
-
-
-def wait_until_running(client, job_id: str, epoch: int = 1, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = client.get(f"/train/{job_id}", headers=AUTH).get_json()
-        if record["status"] == "running" and record["progress"]["epoch"] >= epoch:
-            return record
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} not running: {record}")
 
 
 # ---------------------------------------------------------------- auth
@@ -77,10 +49,10 @@ def test_a_missing_or_wrong_token_is_401_with_a_bearer_challenge(trainer, header
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_the_token_can_come_from_a_file(store_dir, tmp_path) -> None:
+def test_the_token_can_come_from_a_file(make_client, tmp_path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("from-file\n")
-    client = create_app(Settings(model_dir=store_dir, api_token_file=token_file)).test_client()
+    client = make_client(api_token_file=token_file)
     assert client.get("/train", headers={"Authorization": "Bearer from-file"}).status_code == 200
     assert client.get("/train", headers=AUTH).status_code == 401
 
@@ -139,15 +111,13 @@ def test_data_that_cannot_be_trained_on_is_refused_at_request_time(trainer, body
     assert trainer.get("/train", headers=AUTH).get_json()["jobs"] == []
 
 
-def test_warm_start_without_an_active_model_is_409(tmp_path) -> None:
-    client = create_app(Settings(model_dir=tmp_path, api_token=TOKEN)).test_client()
+def test_warm_start_without_an_active_model_is_409(make_client, tmp_path) -> None:
+    client = make_client(model_dir=tmp_path, api_token=TOKEN)
     assert submit(client, {"dataset": "iris", "base": "active"}).status_code == 409
 
 
-def test_a_body_over_the_training_limit_is_413(store_dir) -> None:
-    client = create_app(
-        Settings(model_dir=store_dir, api_token=TOKEN, max_train_body_bytes=2048)
-    ).test_client()
+def test_a_body_over_the_training_limit_is_413(make_client) -> None:
+    client = make_client(api_token=TOKEN, max_train_body_bytes=2048)
     body = {"instances": [ROW] * 200, "targets": ["a", "b"] * 100}
     assert submit(client, body).status_code == 413
 
@@ -181,7 +151,7 @@ def test_a_job_trains_publishes_activates_and_reports_everything(trainer, store_
     assert response.status_code == 202
     job_id = response.get_json()["job_id"]
     assert response.headers["Location"] == f"/train/{job_id}"
-    record = wait_for(trainer, job_id)
+    record = wait_for_job(trainer, job_id, AUTH)
     assert record["status"] == "succeeded", record
     assert record["pid"] and record["pid"] != os.getpid()
     assert (
@@ -203,7 +173,7 @@ def test_inline_rows_as_objects_can_warm_start_the_active_model(trainer, store_d
     x, y = iris
     rows = [dict(zip(IRIS_FEATURES, map(float, row), strict=True)) for row in x]
     body = {"instances": rows, "targets": y.tolist(), "base": "active", "epochs": 3, "activate": "never"}
-    record = wait_for(trainer, submit(trainer, body).get_json()["job_id"])
+    record = wait_for_job(trainer, submit(trainer, body).get_json()["job_id"], AUTH)
     assert record["status"] == "succeeded", record
     assert record["result"]["activated"] is False
     assert record["request"]["base"] == "active" and record["request"]["rows"] == 150
@@ -212,13 +182,14 @@ def test_inline_rows_as_objects_can_warm_start_the_active_model(trainer, store_d
 
 
 def test_if_better_keeps_a_worse_model_out_and_shows_both_figures(trainer, store_dir) -> None:
-    good = wait_for(
+    good = wait_for_job(
         trainer,
         submit(trainer, {"dataset": "iris", "epochs": 200, "activate": "always"}).get_json()["job_id"],
+        AUTH,
     )
     assert good["result"]["activated"] is True
     worse = submit(trainer, {"dataset": "iris", "epochs": 1, "learning_rate": 1e-5, "activate": "if_better"})
-    record = wait_for(trainer, worse.get_json()["job_id"])
+    record = wait_for_job(trainer, worse.get_json()["job_id"], AUTH)
     comparison = record["result"]["comparison"]
     assert record["result"]["activated"] is False
     assert comparison["active_version"] == good["result"]["version"]
@@ -234,10 +205,10 @@ def test_a_running_job_can_be_cancelled_and_publishes_nothing(trainer, store_dir
     job_id = submit(
         trainer, {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "always"}
     ).get_json()["job_id"]
-    wait_until_running(trainer, job_id)
+    wait_until_running(trainer, job_id, AUTH)
     response = trainer.delete(f"/train/{job_id}", headers=AUTH)
     assert response.status_code in (200, 202)
-    record = wait_for(trainer, job_id)
+    record = wait_for_job(trainer, job_id, AUTH)
     assert record["status"] == "cancelled" and record["cancel_requested"] is True
     assert len(ModelStore(store_dir).versions()) == before
     assert trainer.delete(f"/train/{job_id}", headers=AUTH).status_code == 409
@@ -250,12 +221,9 @@ def test_a_killed_training_process_is_reported_failed_and_the_old_model_keeps_se
     job_id = submit(
         trainer, {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "always"}
     ).get_json()["job_id"]
-    record = wait_until_running(trainer, job_id)
+    record = wait_until_running(trainer, job_id, AUTH)
     os.kill(record["pid"], signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while record["status"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.1)
-        record = trainer.get(f"/train/{job_id}", headers=AUTH).get_json()
+    record = wait_for_job(trainer, job_id, AUTH, until=lambda job: job["status"] != "running", timeout=10)
     assert record["status"] == "failed" and "died" in record["error"]
     assert ModelStore(store_dir).active_version() == active
     assert (
@@ -263,19 +231,18 @@ def test_a_killed_training_process_is_reported_failed_and_the_old_model_keeps_se
     )
 
 
-def test_beyond_the_running_and_queued_limit_submissions_get_429(store_dir) -> None:
-    settings = Settings(model_dir=store_dir, api_token=TOKEN, max_train_jobs=1, max_queued_jobs=1)
-    client = create_app(settings).test_client()
+def test_beyond_the_running_and_queued_limit_submissions_get_429(make_client) -> None:
+    client = make_client(api_token=TOKEN, max_train_jobs=1, max_queued_jobs=1)
     long_job = {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "never"}
     first = submit(client, long_job).get_json()["job_id"]
     second = submit(client, long_job).get_json()["job_id"]
-    wait_until_running(client, first)
-    assert client.get(f"/train/{second}", headers=AUTH).get_json()["status"] == "queued"
+    wait_until_running(client, first, AUTH)
+    assert job_record(client, second, AUTH)["status"] == "queued"
     third = submit(client, long_job)
     assert third.status_code == 429 and third.headers["Retry-After"]
     for job_id in (second, first):
         client.delete(f"/train/{job_id}", headers=AUTH)
-    assert {wait_for(client, job_id)["status"] for job_id in (first, second)} == {"cancelled"}
+    assert {wait_for_job(client, job_id, AUTH)["status"] for job_id in (first, second)} == {"cancelled"}
 
 
 def test_unknown_jobs_are_404(trainer) -> None:
@@ -304,13 +271,16 @@ def test_any_stored_version_can_be_activated_and_a_broken_one_is_409(trainer, st
 RNG_ROWS = np.random.default_rng(0).normal(size=(60, 3))
 
 
-def client_with_active(tmp_path: Path, y: np.ndarray, **settings) -> object:
-    """A test client whose store's active model was fitted on ``RNG_ROWS`` and ``y``."""
-    net = Network((4,), seed=0)
-    net.fit(RNG_ROWS, y, epochs=2, val_fraction=0)
-    ModelStore(tmp_path / "store").publish(net.save, {})
-    app_settings = Settings(model_dir=tmp_path / "store", api_token=TOKEN, reload_interval_s=0, **settings)
-    return create_app(app_settings).test_client()
+@pytest.fixture
+def client_with_active(client_for):
+    """``client_with_active(y)``: a test client whose active model was fitted on ``RNG_ROWS``, ``y``."""
+
+    def build(y: np.ndarray):
+        net = Network((4,), seed=0)
+        net.fit(RNG_ROWS, y, epochs=2, val_fraction=0)
+        return client_for(net, api_token=TOKEN)
+
+    return build
 
 
 ROWS = RNG_ROWS.tolist()
@@ -344,9 +314,9 @@ TWO_TARGETS = RNG_ROWS[:, :2] * 7.5
     ],
 )  # fmt: skip
 def test_targets_that_cannot_train_are_refused_once_at_request_time_with_one_clear_error(
-    tmp_path, active_y, body, loc, fragment
+    client_with_active, active_y, body, loc, fragment
 ) -> None:
-    client = client_with_active(tmp_path, active_y)
+    client = client_with_active(active_y)
     response = submit(client, {"instances": ROWS, "activate": "never", **body})
     assert response.status_code == 422, response.get_json()
     error = response.get_json()
@@ -356,10 +326,10 @@ def test_targets_that_cannot_train_are_refused_once_at_request_time_with_one_cle
     assert client.get("/train", headers=AUTH).get_json()["jobs"] == []
 
 
-def test_float_labels_equal_to_a_binary_models_labels_can_warm_start_it(tmp_path) -> None:
-    client = client_with_active(tmp_path, BINARY)
+def test_float_labels_equal_to_a_binary_models_labels_can_warm_start_it(client_with_active) -> None:
+    client = client_with_active(BINARY)
     body = {"instances": ROWS, "targets": BINARY.astype(float).tolist(), "base": "active", "epochs": 2}
-    record = wait_for(client, submit(client, {**body, "activate": "never"}).get_json()["job_id"])
+    record = wait_for_job(client, submit(client, {**body, "activate": "never"}).get_json()["job_id"], AUTH)
     assert record["status"] == "succeeded", record
 
 
@@ -381,8 +351,8 @@ def test_if_better_without_enough_held_out_rows_and_unbounded_patience_are_refus
     assert "at least 30" in response.get_json()["error"] or loc == ["patience"]
 
 
-def test_more_classes_than_the_server_allows_are_refused(store_dir) -> None:
-    client = create_app(Settings(model_dir=store_dir, api_token=TOKEN, max_classes=5)).test_client()
+def test_more_classes_than_the_server_allows_are_refused(make_client) -> None:
+    client = make_client(api_token=TOKEN, max_classes=5)
     body = {"instances": [[float(i)] for i in range(60)], "targets": [f"c{i % 6}" for i in range(60)]}
     response = submit(client, {**body, "activate": "never"})
     assert response.status_code == 422
@@ -391,11 +361,11 @@ def test_more_classes_than_the_server_allows_are_refused(store_dir) -> None:
     }  # fmt: skip
 
 
-def test_a_job_over_the_time_limit_fails_saying_so_and_publishes_nothing(store_dir) -> None:
-    client = create_app(Settings(model_dir=store_dir, api_token=TOKEN, max_train_seconds=0.05)).test_client()
+def test_a_job_over_the_time_limit_fails_saying_so_and_publishes_nothing(make_client, store_dir) -> None:
+    client = make_client(api_token=TOKEN, max_train_seconds=0.05)
     versions = len(ModelStore(store_dir).versions())
     body = {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "always"}
-    record = wait_for(client, submit(client, body).get_json()["job_id"])
+    record = wait_for_job(client, submit(client, body).get_json()["job_id"], AUTH)
     assert record["status"] == "failed"
     assert (
         record["error"] == "exceeded the time limit of 0.05 s (MLP_MAX_TRAIN_SECONDS); nothing was published"
@@ -405,24 +375,25 @@ def test_a_job_over_the_time_limit_fails_saying_so_and_publishes_nothing(store_d
 
 
 @pytest.mark.parametrize("keep", [False, True])
-def test_a_finished_job_drops_its_training_rows_unless_told_to_keep_them(store_dir, keep) -> None:
-    client = create_app(Settings(model_dir=store_dir, api_token=TOKEN, keep_job_data=keep)).test_client()
+def test_a_finished_job_drops_its_training_rows_unless_told_to_keep_them(
+    make_client, store_dir, keep
+) -> None:
+    client = make_client(api_token=TOKEN, keep_job_data=keep)
     job_id = submit(client, {"dataset": "iris", "epochs": 2, "activate": "never"}).get_json()["job_id"]
-    record = wait_for(client, job_id)
+    record = wait_for_job(client, job_id, AUTH)
     request_file = store_dir / "jobs" / job_id / DATA
-    deadline = time.monotonic() + 10  # the runner removes it after writing the final record
-    while request_file.exists() != keep and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # The runner removes it after writing the final record.
+    wait_for(lambda: request_file.exists() is keep, timeout=10, message=f"{request_file} exists: {not keep}")
     assert record["status"] == "succeeded" and request_file.exists() is keep
     assert (store_dir / "jobs" / job_id / "job.json").exists()
 
 
-def test_old_finished_jobs_are_pruned_to_the_retention(store_dir) -> None:
-    client = create_app(Settings(model_dir=store_dir, api_token=TOKEN, job_retention=1)).test_client()
+def test_old_finished_jobs_are_pruned_to_the_retention(make_client) -> None:
+    client = make_client(api_token=TOKEN, job_retention=1)
     ids = []
     for _ in range(3):
         ids.append(submit(client, {"dataset": "iris", "epochs": 1, "activate": "never"}).get_json()["job_id"])
-        wait_for(client, ids[-1])
+        wait_for_job(client, ids[-1], AUTH)
     listed = [job["job_id"] for job in client.get("/train", headers=AUTH).get_json()["jobs"]]
     assert listed[0] == ids[-1] and len(listed) <= 2 and ids[0] not in listed
 
@@ -475,11 +446,12 @@ def test_a_job_that_cannot_be_recorded_is_507_and_leaves_nothing_behind(
 
 
 # ---------------------------------------------------------------- target names
-def test_multi_label_and_multi_target_models_keep_their_target_names(tmp_path) -> None:
-    client = client_with_active(tmp_path, BINARY)
+def test_multi_label_and_multi_target_models_keep_their_target_names(client_with_active) -> None:
+    client = client_with_active(BINARY)
     for targets, names in ((MULTILABEL, ["a", "b", "c"]), (TWO_TARGETS, ["height", "width"])):
         body = {"instances": ROWS, "targets": targets.tolist(), "target_names": names, "epochs": 2}
-        record = wait_for(client, submit(client, {**body, "activate": "always"}).get_json()["job_id"])
+        job_id = submit(client, {**body, "activate": "always"}).get_json()["job_id"]
+        record = wait_for_job(client, job_id, AUTH)
         assert record["status"] == "succeeded", record
         card = client.get("/model").get_json()
         assert card["target_names"] == names

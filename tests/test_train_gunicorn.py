@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from helpers import ROW, wait_for_job, wait_until_every_worker_answers, wait_until_every_worker_serves
 from servers import gunicorn
 
 from model.store import ModelStore
 
 TOKEN = "gunicorn-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-ROW = [5.1, 3.5, 1.4, 0.2]
 
 
 @pytest.fixture
@@ -28,38 +26,23 @@ def env(store_dir: Path, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def poll(server, job_id: str, timeout: float = 60.0) -> tuple[dict, set[str]]:
-    """Poll on new connections (so both workers answer) until the job ends; the record and the
-    pids of the workers that answered (from the request log)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, _, record = server.request("GET", f"/train/{job_id}", headers=AUTH)
-        assert status == 200
-        if record["status"] not in ("queued", "running"):
-            break
-        time.sleep(0.05)
-    pids = set(re.findall(rf"\[(\d+)\] service\.access: .*\"path\": \"/train/{job_id}\"", server.log()))
-    return record, pids
-
-
 def test_a_job_is_polled_through_both_workers_and_every_worker_serves_the_new_version(env, tmp_path) -> None:
     with gunicorn(env, tmp_path / "log", workers=2) as server:
         status, headers, body = server.request(
             "POST", "/train", {"dataset": "iris", "epochs": 60, "activate": "always"}, headers=AUTH
         )
         assert status == 202 and headers["Location"] == f"/train/{body['job_id']}"
-        record, pids = poll(server, body["job_id"])
+        path = f"/train/{body['job_id']}"
+        record = wait_for_job(server, body["job_id"], AUTH)
         assert record["status"] == "succeeded", record
-        # Which sync worker accepts a connection is up to the kernel: keep asking (bounded)
-        # until both have answered for the job, each with the same record.
-        deadline = time.monotonic() + 20
-        while len(pids) < 2 and time.monotonic() < deadline:
-            assert server.request("GET", f"/train/{body['job_id']}", headers=AUTH)[2] == record
-            time.sleep(0.05)
-            _, pids = poll(server, body["job_id"])
-        assert len(pids) == 2, "both workers answered for the job"
+
+        def same_record() -> None:
+            assert server.request("GET", path, headers=AUTH)[2] == record
+
+        wait_until_every_worker_answers(server, same_record, lambda logged: logged["path"] == path)
+        assert len(server.worker_pids()) == 2
         new = record["result"]["version"]
-        time.sleep(1.0)  # within the 2 s promise
+        wait_until_every_worker_serves(server, new)
         seen = {
             server.request("POST", "/predict", {"instances": [ROW]})[1]["X-Model-Version"] for _ in range(30)
         }
@@ -81,7 +64,7 @@ def test_predictions_keep_flowing_while_a_job_trains(env, tmp_path) -> None:
             "running",
         )
         server.request("DELETE", f"/train/{body['job_id']}", headers=AUTH)
-        assert poll(server, body["job_id"])[0]["status"] == "cancelled"
+        assert wait_for_job(server, body["job_id"], AUTH)["status"] == "cancelled"
 
 
 def test_concurrent_submissions_respect_the_running_and_queued_limit(env, tmp_path, store_dir) -> None:
@@ -105,7 +88,7 @@ def test_concurrent_submissions_respect_the_running_and_queued_limit(env, tmp_pa
                 server.request("DELETE", f"/train/{body['job_id']}", headers=AUTH)
         for status, body in results:
             if status == 202:
-                assert poll(server, body["job_id"])[0]["status"] == "cancelled"
+                assert wait_for_job(server, body["job_id"], AUTH)["status"] == "cancelled"
         assert len(ModelStore(store_dir).versions()) == 1
 
 
@@ -116,7 +99,7 @@ def test_rollback_over_real_gunicorn_reaches_every_worker(env, tmp_path, store_d
         second = store.publish(iris_net.save, {}).version
         status, _, body = server.request("POST", f"/models/{first}/activate", headers=AUTH)
         assert status == 200 and body == {"active": first, "previous": second}
-        time.sleep(1.0)
+        wait_until_every_worker_serves(server, first)
         seen = {
             server.request("POST", "/predict", {"instances": [ROW]})[1]["X-Model-Version"] for _ in range(20)
         }
@@ -127,7 +110,7 @@ def test_an_early_stopped_job_reports_its_last_epoch(env, tmp_path) -> None:
     with gunicorn(env, tmp_path / "log", workers=1) as server:
         job = {"dataset": "iris", "epochs": 2000, "patience": 1, "activate": "never"}
         _, _, body = server.request("POST", "/train", job, headers=AUTH)
-        record, _ = poll(server, body["job_id"])
+        record = wait_for_job(server, body["job_id"], AUTH)
         assert record["status"] == "succeeded"
         assert record["progress"]["epoch"] < 2000 and record["progress"]["epochs"] == 2000
         card = server.request("GET", f"/models/{record['result']['version']}")[2]

@@ -6,19 +6,17 @@ import gzip
 import json
 import struct
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import IRIS_FEATURES
+from helpers import IRIS_FEATURES, SETOSA, VERSICOLOR, VIRGINICA
 
 from model import Network
 from model.store import ModelStore
-from service import Settings, create_app
 from service.errors import ApiError
 from service.v2 import HEADER_LENGTH, VersionCache
 
-ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]
+ROWS = [SETOSA, VIRGINICA, VERSICOLOR]
 INFER = "/v2/models/mlp/infer"
 
 
@@ -65,11 +63,6 @@ def decode_binary_response(response) -> tuple[dict, dict[str, np.ndarray]]:
     return header, arrays
 
 
-def app_for(net: Network, root: Path, **settings):
-    ModelStore(root).publish(net.save, {})
-    return create_app(Settings(model_dir=root, reload_interval_s=0, **settings))
-
-
 # ---------------------------------------------------------------- health and metadata
 def test_the_server_is_live_and_ready_when_a_model_is_loaded(client) -> None:
     assert client.get("/v2/health/live").get_json() == {"live": True}
@@ -78,8 +71,8 @@ def test_the_server_is_live_and_ready_when_a_model_is_loaded(client) -> None:
     assert client.get("/v2/models/mlp/ready").get_json() == {"name": "mlp", "ready": True}
 
 
-def test_without_a_model_the_server_is_live_but_not_ready_and_says_why(tmp_path) -> None:
-    client = create_app(Settings(model_dir=tmp_path / "empty", reload_interval_s=0)).test_client()
+def test_without_a_model_the_server_is_live_but_not_ready_and_says_why(make_client, tmp_path) -> None:
+    client = make_client(model_dir=tmp_path / "empty")
     assert client.get("/v2/health/live").status_code == 200
     for path in ("/v2/health/ready", "/v2/models/mlp/ready", "/v2/models/mlp"):
         response = client.get(path)
@@ -109,8 +102,8 @@ def test_model_metadata_describes_the_input_and_outputs_with_a_batch_dimension(c
     assert client.get(f"/v2/models/mlp/versions/{version}/ready").get_json() == {"name": "mlp", "ready": True}
 
 
-def test_the_model_name_follows_the_setting(store_dir) -> None:
-    client = create_app(Settings(model_dir=store_dir, model_name="iris")).test_client()
+def test_the_model_name_follows_the_setting(make_client) -> None:
+    client = make_client(model_name="iris")
     assert client.get("/v2/models/iris").get_json()["name"] == "iris"
     assert client.get("/v2/models/mlp").status_code == 404
     response = client.post("/v2/models/iris/infer", data=json.dumps({"inputs": [tensor()]}))
@@ -317,7 +310,7 @@ def _binary(header: dict, raw: bytes, length: str | None = None) -> tuple[bytes,
 
 
 BINARY_INPUT = {"name": "input", "shape": [1, 4], "datatype": "FP32", "parameters": {"binary_data_size": 16}}
-FOUR = np.float32([5.1, 3.5, 1.4, 0.2]).tobytes()
+FOUR = np.float32(SETOSA).tobytes()
 
 
 @pytest.mark.parametrize(
@@ -341,14 +334,14 @@ def test_bad_binary_requests_are_400_with_an_error_string(client, data_and_heade
     assert message in response.get_json()["error"], response.get_json()["error"]
 
 
-def test_more_rows_than_the_limit_is_400_naming_the_limit(store_dir) -> None:
-    client = create_app(Settings(model_dir=store_dir, max_rows=2)).test_client()
+def test_more_rows_than_the_limit_is_400_naming_the_limit(make_client) -> None:
+    client = make_client(max_rows=2)
     response = post(client, {"inputs": [tensor()]})
     assert response.status_code == 400 and "1 to 2 rows per request, got 3" in response.get_json()["error"]
 
 
-def test_bodies_over_the_limit_are_413_also_once_decompressed(store_dir) -> None:
-    client = create_app(Settings(model_dir=store_dir, max_body_bytes=2048)).test_client()
+def test_bodies_over_the_limit_are_413_also_once_decompressed(make_client) -> None:
+    client = make_client(max_body_bytes=2048)
     big = json.dumps(_with(data=[1.0] * 4000, shape=[1000, 4])).encode()
     assert post(client, big).status_code == 413
     bomb = gzip.compress(big)
@@ -381,9 +374,9 @@ def regressor() -> Network:
 
 
 def test_a_regressor_answers_the_same_float64_predictions_as_predict_and_has_no_probabilities(
-    regressor, tmp_path
+    regressor, client_for
 ) -> None:
-    client = app_for(regressor, tmp_path).test_client()
+    client = client_for(regressor)
     outputs = client.get("/v2/models/mlp").get_json()["outputs"]
     assert outputs == [{"name": "predictions", "datatype": "FP64", "shape": [-1]}]
     big = [[1e5 * v for v in row] for row in ROWS]  # large values: FP32 would round them
@@ -394,11 +387,11 @@ def test_a_regressor_answers_the_same_float64_predictions_as_predict_and_has_no_
     assert response.status_code == 400
 
 
-def test_a_multilabel_classifier_answers_0_1_predictions_per_label(tmp_path) -> None:
+def test_a_multilabel_classifier_answers_0_1_predictions_per_label(client_for) -> None:
     x = np.random.default_rng(1).normal(size=(64, 4))
     net = Network(hidden=(4,), seed=0)
     net.fit(x, (x[:, :3] > 0).astype(int), epochs=3, feature_names=IRIS_FEATURES)
-    client = app_for(net, tmp_path).test_client()
+    client = client_for(net)
     predictions = post(client, {"inputs": [tensor()]}).get_json()["outputs"][0]
     reference = client.post("/predict", json={"instances": ROWS}).get_json()["predictions"]
     assert predictions["datatype"] == "INT64" and predictions["shape"] == [3, 3]
