@@ -109,7 +109,7 @@ def test_prediction_endpoints_stay_open_when_a_token_is_set(trainer) -> None:
         ({"dataset": "iris", "hidden": [8] * 5}, ["hidden"], "at most 4 layers"),
         ({"dataset": "iris", "hidden": [2048]}, ["hidden"], "at most 1024 units"),
         ({"dataset": "iris", "epochs": 0}, ["epochs"], "greater than or equal to 1"),
-        ({"dataset": "iris", "activation": "swish"}, ["activation"], "activation must be one of"),
+        ({"dataset": "iris", "activation": "swish"}, ["activation"], "'relu'"),
         ({"dataset": "iris", "learning_rate": -1}, ["learning_rate"], "greater than 0"),
         ({"dataset": "iris", "optimizer": "rmsprop"}, ["optimizer"], "'adam' or 'sgd'"),
         ({"dataset": "iris", "path": "/etc"}, ["path"], "Extra inputs"),

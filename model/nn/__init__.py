@@ -21,6 +21,7 @@ from .initializers import INITIALIZERS
 from .losses import OUTPUT_LOSSES
 from .network import Network
 from .optimizers import OPTIMIZERS
+from .options import NetworkConfig
 from .preprocessing import MAX_AUTO_CLASSES, infer_task
 from .schedules import SCHEDULES
 from .training import EpochRecord, History, TrainingConfig, TrainingDivergedError
@@ -40,6 +41,7 @@ __all__ = [
     "InvalidInputError",
     "ModelError",
     "Network",
+    "NetworkConfig",
     "NotFittedError",
     "TrainingConfig",
     "TrainingDivergedError",
