@@ -37,14 +37,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .datasets import BUNDLED, DEFAULT_DATASET, Table, load_bundled, read_csv
-from .nn.activations import ACTIVATIONS
 from .nn.errors import InvalidConfigError, ModelError
-from .nn.initializers import INITIALIZERS
-from .nn.optimizers import OPTIMIZERS
-from .nn.schedules import SCHEDULES
 from .nn.training import EpochRecord
 from .pipeline import (
-    TASKS,
     TrainOptions,
     estimate_version_bytes,
     publish,
@@ -91,18 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="target column (default: the last column); repeat or comma-separate for several targets",
     )
-    data.add_argument(
-        "--task",
-        choices=TASKS,
-        help="auto (default): text labels, or whole numbers with at most 20 distinct values, "
-        "mean classification; other numbers mean regression",
-    )
-    data.add_argument(
-        "--test-fraction",
-        type=float,
-        help=f"rows held out for the final report ({TrainOptions().test_fraction})",
-    )
-    _add_network_options(parser.add_argument_group("network and training"))
+    _add_options(parser.add_argument_group("training options (also config-file keys)"))
     run = parser.add_argument_group("run")
     run.add_argument(
         "--config",
@@ -138,37 +122,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_network_options(group: argparse._ArgumentGroup) -> None:
-    d = TrainOptions()
-
-    def add(flag: str, kind: Callable[[str], Any] | None = None, text: str = "", **extra: Any) -> None:
-        default = getattr(d, flag.lstrip("-").replace("-", "_"))
-        group.add_argument(flag, type=kind, help=f"{text} (default: {_show(default)})".strip(), **extra)
-
-    add("--hidden", str, "hidden layer widths, e.g. 128,64 ('' for a linear model)")
-    add("--activation", choices=sorted(ACTIVATIONS))
-    add("--init", choices=sorted(INITIALIZERS), text="weight initialization")
-    add("--epochs", int, "most passes over the training rows")
-    add("--batch-size", int)
-    add("--learning-rate", float)
-    add("--optimizer", choices=sorted(OPTIMIZERS))
-    add("--momentum", float, "sgd momentum")
-    group.add_argument("--nesterov", action=argparse.BooleanOptionalAction, help="Nesterov momentum (sgd)")
-    add("--l2", float, "weight decay: l2/2 * sum of squared weights")
-    add("--lr-schedule", choices=sorted(SCHEDULES))
-    add("--val-fraction", float, "rows held out of training for early stopping; 0 turns it off")
-    add("--patience", int, "epochs without validation-loss improvement before stopping")
-    add("--min-delta", float, "smallest validation-loss decrease that counts as improvement")
-    add("--seed", _seed, "seeds splits, initialization and shuffles; 'none' for a random run")
-    add("--dtype", choices=["float32", "float64"])
+def _add_options(group: argparse._ArgumentGroup) -> None:
+    """One flag per declared option (``TrainOptions.options()``), absent unless given:
+    ``--batch-size`` for ``batch_size``, ``--[no-]nesterov`` for true/false options, the rule's
+    choices for named ones, ``--seed none`` for a nullable one. The values are checked by the
+    options' own rules, so the command line and a config file fail the same way."""
+    for item in TrainOptions.options():
+        rule = item.rule
+        extra: dict[str, Any]
+        if rule.kind is bool:
+            extra = {"action": argparse.BooleanOptionalAction}
+        elif rule.choices:
+            extra = {"choices": rule.choices}
+        elif rule.kind is tuple:
+            extra = {"type": str, "metavar": "WIDTHS"}
+        elif rule.nullable:
+            extra = {"type": _or_none(rule.kind), "metavar": "N|none"}
+        else:
+            extra = {"type": rule.kind, "metavar": "N" if rule.kind is int else "X"}
+        help_text = f"{rule.help} (default: {_show(item.default)})"
+        flag = f"--{item.name.replace('_', '-')}"
+        group.add_argument(flag, default=argparse.SUPPRESS, help=help_text, **extra)
 
 
 def _show(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
-def _seed(text: str) -> int | None:
-    return None if text.lower() == "none" else int(text)
+def _or_none(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        return None if text.lower() == "none" else kind(text)
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
+    return parse
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -196,7 +182,9 @@ def resolve_settings(args: argparse.Namespace) -> tuple[TrainOptions, dict[str, 
     """Options and the CLI-only settings (data, dataset, target list, model_dir), config file
     first, then the command line on top; raises ``InvalidConfigError``."""
     merged = read_config(args.config) if args.config else {}
-    given = {key: value for key, value in vars(args).items() if value is not None}
+    # Options are in args only when given (and may be None: --seed none); the rest default None.
+    options = TrainOptions.names()
+    given = {key: value for key, value in vars(args).items() if value is not None or key in options}
     for key in ("config", "no_activate", "json", "if_no_active"):
         given.pop(key, None)
     if "data" in given:
@@ -209,18 +197,22 @@ def resolve_settings(args: argparse.Namespace) -> tuple[TrainOptions, dict[str, 
     cli = {key: merged.pop(key) for key in CLI_KEYS if key in merged}
     for key in ("data", "dataset", "model_dir", "report"):
         if key in cli and not isinstance(cli[key], str | Path):
-            raise InvalidConfigError(f"{key} must be a string, got {cli[key]!r}")
+            raise InvalidConfigError(f"{key} must be a string, got {cli[key]!r}", field=key)
     if "report" in cli:
         _check_report_path(Path(cli["report"]))
     try:
         cli["keep_versions"] = check_retention(cli.get("keep_versions", DEFAULT_RETENTION), "keep_versions")
     except ValueError as error:
-        raise InvalidConfigError(str(error)) from None
+        raise InvalidConfigError(str(error), field="keep_versions") from None
     cli["target"] = _target_list(cli.get("target"))
     if "dataset" in cli and cli["dataset"] not in BUNDLED:
-        raise InvalidConfigError(f"dataset must be one of {sorted(BUNDLED)}, got {cli['dataset']!r}")
+        raise InvalidConfigError(
+            f"dataset must be one of {sorted(BUNDLED)}, got {cli['dataset']!r}", field="dataset"
+        )
     if "data" not in cli and cli["target"] is not None:
-        raise InvalidConfigError("target applies to data (a CSV file); bundled datasets name their own")
+        raise InvalidConfigError(
+            "target applies to data (a CSV file); bundled datasets name their own", field="target"
+        )
     return TrainOptions.from_mapping(merged), cli
 
 
@@ -229,19 +221,22 @@ def _target_list(value: Any) -> list[str] | None:
         return None
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        raise InvalidConfigError(f"target must be a column name or a list of names, got {value!r}")
+        message = f"target must be a column name or a list of names, got {value!r}"
+        raise InvalidConfigError(message, field="target")
     names = [name.strip() for item in items for name in item.split(",") if name.strip()]
     if not names:
-        raise InvalidConfigError("target is empty: name at least one column")
+        raise InvalidConfigError("target is empty: name at least one column", field="target")
     return names
 
 
 def _check_report_path(path: Path) -> None:
     """Refuse up front a report path that cannot be written, before any training."""
     if path.is_dir():
-        raise InvalidConfigError(f"report {path} is a directory: give a file name, e.g. report.html")
+        raise InvalidConfigError(
+            f"report {path} is a directory: give a file name, e.g. report.html", field="report"
+        )
     if not path.parent.is_dir():
-        raise InvalidConfigError(f"report {path}: the directory {path.parent} does not exist")
+        raise InvalidConfigError(f"report {path}: the directory {path.parent} does not exist", field="report")
 
 
 def load_table(cli: dict[str, Any]) -> Table:

@@ -21,10 +21,9 @@ validation part excluded).
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -33,21 +32,19 @@ from .datasets import DataError, Table, is_number, shorten
 from .nn import load
 from .nn.errors import InvalidConfigError, InvalidInputError
 from .nn.network import Network
+from .nn.options import NetworkConfig, option
 from .nn.preprocessing import infer_task, is_binary_matrix, label_list
 from .nn.splitting import train_validation_split
 from .nn.training import Callback, History, TrainingConfig
 from .store import ModelStore, VersionInfo
 
 TASKS = ("auto", "classification", "regression")
-_INTEGER_FIELDS = ("epochs", "batch_size", "patience")
-_FLOAT_FIELDS = ("learning_rate", "momentum", "l2", "val_fraction", "min_delta", "test_fraction")
-_TEXT_FIELDS = ("activation", "init", "optimizer", "lr_schedule", "dtype", "task")
 _BULKY_REPORT_KEYS = ("confusion_matrix",)
 _BYTES_PER_FEATURE, _BYTES_PER_EPOCH, _SLACK_BYTES = 4 * 8 + 64, 256, 16 * 1024  # estimate_version_bytes
 
 
 @dataclass(frozen=True)
-class TrainOptions:
+class TrainOptions(TrainingConfig, NetworkConfig):
     """Everything that shapes a training run except the data and where the model goes.
 
     Defaults were chosen by measurement against scikit-learn's ``MLPClassifier`` and
@@ -72,61 +69,24 @@ class TrainOptions:
     (diabetes, wine, breast_cancer) and halves the epochs on digits. ``epochs=500`` raised
     only iris's median (0.9667); ``patience=20`` lowered only diabetes's (0.4944).
 
+    The options are declared once, with their rules and help texts: the network's in
+    ``model.nn.options.NetworkConfig``, one fit's in ``model.nn.training.TrainingConfig`` (whose
+    defaults are these), and the run's own (``task``, ``test_fraction``) here. The command
+    line, config files and the service's ``/train`` schema are derived from ``options()``.
     ``hidden`` also accepts ``"128,64"`` or a single int; ints are accepted for float fields.
     ``seed`` fixes the test split, the validation split, the initialization and the shuffles.
     ``task="auto"`` applies ``model.infer_task``: strings, or whole numbers with at most 20
     distinct values, mean classification; anything else numeric means regression.
     """
 
-    hidden: tuple[int, ...] = (100,)
-    activation: str = "relu"
-    init: str = "pytorch"
-    task: str = "auto"
-    epochs: int = 200
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    optimizer: str = "adam"
-    momentum: float = 0.9
-    nesterov: bool = False
-    l2: float = 1e-3
-    lr_schedule: str = "constant"
-    val_fraction: float = 0.1
-    patience: int = 10
-    min_delta: float = 0.0
-    seed: int | None = 0
-    dtype: str = "float32"
-    test_fraction: float = 0.2
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", parse_hidden(self.hidden))
-        for name in _INTEGER_FIELDS:
-            self._require(name, _is_int(getattr(self, name)), "an integer")
-            object.__setattr__(self, name, int(getattr(self, name)))
-        for name in _FLOAT_FIELDS:
-            value = getattr(self, name)
-            self._require(
-                name, _is_int(value) or (isinstance(value, float) and math.isfinite(value)), "a number"
-            )
-            object.__setattr__(self, name, float(value))
-        for name in _TEXT_FIELDS:
-            self._require(name, isinstance(getattr(self, name), str), "a string")
-        self._require("nesterov", isinstance(self.nesterov, bool), "true or false")
-        seed_ok = self.seed is None or (_is_int(self.seed) and self.seed >= 0)
-        self._require("seed", seed_ok, "an integer >= 0, or null for a random run")
-        if self.seed is not None:
-            object.__setattr__(self, "seed", int(self.seed))
-        self._require("task", self.task in TASKS, f"one of {list(TASKS)}")
-        self._require("test_fraction", 0 <= self.test_fraction < 1, "in [0, 1)")
-        self.training_config()  # the library's own rules for the rest
-        self.network()
-
-    def _require(self, name: str, ok: bool, rule: str) -> None:
-        if not ok:
-            raise InvalidConfigError(f"{name} must be {rule}, got {getattr(self, name)!r}")
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
+    task: str = option(
+        "auto",
+        "auto: text labels, or whole numbers with at most 20 distinct values, mean classification; "
+        "other numbers mean regression",
+        str,
+        choices=TASKS,
+    )
+    test_fraction: float = option(0.2, "rows held out for the final report", float, ge=0, lt=1)
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> TrainOptions:
@@ -136,7 +96,9 @@ class TrainOptions:
             raise InvalidConfigError(f"options must be a mapping of names to values, got {kind}")
         unknown = sorted(set(mapping) - set(cls.names()))
         if unknown:
-            raise InvalidConfigError(f"unknown option(s) {unknown}; known: {list(cls.names())}")
+            raise InvalidConfigError(
+                f"unknown option(s) {unknown}; known: {list(cls.names())}", field=unknown[0]
+            )
         return cls(**mapping)
 
     def as_dict(self) -> dict[str, Any]:
@@ -151,23 +113,6 @@ class TrainOptions:
     def network(self, task: str | None = None) -> Network:
         """An unfitted ``Network`` with these options' architecture, dtype and seed."""
         return Network(self.hidden, self.activation, task, init=self.init, dtype=self.dtype, seed=self.seed)
-
-
-def parse_hidden(value: Any) -> tuple[int, ...]:
-    """Hidden widths from ``"128,64"``, ``100``, ``[128, 64]`` or ``()`` (a linear model)."""
-    if isinstance(value, str):
-        parts = [part.strip() for part in value.split(",") if part.strip()]
-        if all(part.isdigit() for part in parts):
-            return tuple(int(part) for part in parts)
-    elif _is_int(value):
-        return (value,)
-    elif isinstance(value, list | tuple) and all(_is_int(width) for width in value):
-        return tuple(value)
-    raise InvalidConfigError(f"hidden must be layer widths like '128,64' or [128, 64], got {value!r}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 @dataclass

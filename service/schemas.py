@@ -8,7 +8,7 @@ document (``openapi.py``) is generated from these models.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -16,10 +16,14 @@ from pydantic import (
     Field,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    create_model,
     field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from model.nn.options import Rule
+from model.pipeline import TrainOptions
 
 Label = int | float | str | bool
 
@@ -132,10 +136,35 @@ class Readiness(Response):
 Target = int | float | str | bool
 
 
-class TrainRequest(StrictRequest):
+def _option_type(rule: Rule) -> Any:
+    """The JSON type of an option, from its rule (the same bounds and choices as ``mlp-train``)."""
+    if rule.choices:
+        kind: Any = Literal[rule.choices]
+    elif rule.kind is tuple:  # layer widths: a list of bounded ints (no "128,64" text here)
+        kind = list[Annotated[int, Field(ge=rule.ge)]]
+    elif rule.kind in (int, float):
+        kind = Annotated[rule.kind, Field(ge=rule.ge, gt=rule.gt, lt=rule.lt)]
+    else:
+        kind = rule.kind
+    return kind | None if rule.nullable else kind
+
+
+HYPERPARAMETERS = TrainOptions.names()
+Hyperparameters: type[StrictRequest] = create_model(
+    "Hyperparameters",
+    __base__=StrictRequest,
+    __doc__="Every option of ``mlp-train``, with its default and rule (``TrainOptions.options()``).",
+    **{
+        item.name: (_option_type(item.rule), Field(item.default, description=item.rule.help))
+        for item in TrainOptions.options()
+    },
+)
+
+
+class TrainRequest(Hyperparameters):
     """A training job: data (inline rows and targets, or a bundled dataset by name) and options.
 
-    Hyperparameters are named as in the offline script; omitted ones take its defaults.
+    The options are ``mlp-train``'s, by the same names, with the same defaults and rules.
     """
 
     instances: (
@@ -155,19 +184,6 @@ class TrainRequest(StrictRequest):
     feature_names: list[str] | None = Field(
         None, description="Names of list-form columns (default: the active model's, else x0, x1...)."
     )
-    hidden: list[Annotated[int, Field(ge=1)]] | None = None
-    activation: str | None = None
-    epochs: Annotated[int, Field(ge=1)] | None = None
-    batch_size: Annotated[int, Field(ge=1)] | None = None
-    learning_rate: Annotated[float, Field(gt=0)] | None = None
-    optimizer: Literal["adam", "sgd"] | None = None
-    momentum: Annotated[float, Field(ge=0, lt=1)] | None = None
-    l2: Annotated[float, Field(ge=0)] | None = None
-    val_fraction: Annotated[float, Field(ge=0, lt=1)] | None = None
-    test_fraction: Annotated[float, Field(ge=0, lt=1)] | None = None
-    patience: Annotated[int, Field(ge=1)] | None = None
-    seed: Annotated[int, Field(ge=0)] | None = None
-    task: Literal["auto", "classification", "regression"] | None = None
     base: Literal["scratch", "active"] = Field("scratch", description="New network, or warm start.")
     activate: Literal["always", "if_better", "never"] = Field(
         "if_better",
@@ -205,11 +221,6 @@ class TrainRequest(StrictRequest):
         }
     )  # fmt: skip
 
-    HYPERPARAMETERS: ClassVar[tuple[str, ...]] = (
-        "hidden", "activation", "epochs", "batch_size", "learning_rate", "optimizer", "momentum",
-        "l2", "val_fraction", "test_fraction", "patience", "seed", "task",
-    )  # fmt: skip
-
     @model_validator(mode="after")
     def _instances_with_targets_or_dataset(self) -> TrainRequest:
         inline = self.instances is not None or self.targets is not None
@@ -222,7 +233,8 @@ class TrainRequest(StrictRequest):
         return self
 
     def hyperparameters(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.HYPERPARAMETERS if getattr(self, name) is not None}
+        """The options the request gives (omitted ones take ``TrainOptions``' defaults)."""
+        return {name: getattr(self, name) for name in HYPERPARAMETERS if name in self.model_fields_set}
 
 
 def _targets_problem(value: Any) -> str:

@@ -109,8 +109,7 @@ def _options(request: TrainRequest, settings: Settings) -> TrainOptions:
     try:
         return TrainOptions.from_mapping(given)
     except InvalidConfigError as error:
-        name = str(error).split()[0]
-        raise unprocessable(str(error), [name if name in given else "body"]) from None
+        raise unprocessable(str(error), [error.field or "body"]) from None
 
 
 def _table(request: TrainRequest, settings: Settings, base: Network | None) -> Table:

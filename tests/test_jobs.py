@@ -166,8 +166,8 @@ def test_cancelling_answers_at_once_and_the_job_then_reads_cancelled(trainer, st
 def test_a_queued_job_starts_when_the_slot_frees(make_client) -> None:
     client = make_client(api_token=TOKEN, max_train_jobs=1)
     first = submit(client, {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "never"})
+    wait_until_running(client, first.get_json()["job_id"], AUTH)  # it holds the one slot
     second = submit(client, {"dataset": "iris", "epochs": 2, "activate": "never"}).get_json()["job_id"]
-    wait_until_running(client, first.get_json()["job_id"], AUTH)
     assert client.get(f"/train/{second}", headers=AUTH).get_json()["status"] == "queued"
     client.delete(f"/train/{first.get_json()['job_id']}", headers=AUTH)
     assert wait_for_job(client, second, AUTH, timeout=30)["status"] == "succeeded"

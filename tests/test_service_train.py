@@ -81,9 +81,14 @@ def test_prediction_endpoints_stay_open_when_a_token_is_set(trainer) -> None:
         ({"dataset": "iris", "hidden": [8] * 5}, ["hidden"], "at most 4 layers"),
         ({"dataset": "iris", "hidden": [2048]}, ["hidden"], "at most 1024 units"),
         ({"dataset": "iris", "epochs": 0}, ["epochs"], "greater than or equal to 1"),
-        ({"dataset": "iris", "activation": "swish"}, ["activation"], "activation must be one of"),
+        ({"dataset": "iris", "activation": "swish"}, ["activation"], "'relu'"),
         ({"dataset": "iris", "learning_rate": -1}, ["learning_rate"], "greater than 0"),
         ({"dataset": "iris", "optimizer": "rmsprop"}, ["optimizer"], "'adam' or 'sgd'"),
+        ({"dataset": "iris", "lr_schedule": "warmup"}, ["lr_schedule"], "'cosine'"),
+        ({"dataset": "iris", "dtype": "float16"}, ["dtype"], "'float64'"),
+        ({"dataset": "iris", "init": "zeros"}, ["init"], "'glorot'"),
+        ({"dataset": "iris", "nesterov": "yes"}, ["nesterov"], "valid boolean"),
+        ({"dataset": "iris", "min_delta": -1}, ["min_delta"], "greater than or equal to 0"),
         ({"dataset": "iris", "path": "/etc"}, ["path"], "Extra inputs"),
         (
             {"dataset": "iris", "val_fraction": 0, "test_fraction": 0},
@@ -109,6 +114,21 @@ def test_data_that_cannot_be_trained_on_is_refused_at_request_time(trainer, body
     assert error["detail"][0]["loc"] == loc
     assert fragment in error["error"] or fragment in error["detail"][0]["msg"]
     assert trainer.get("/train", headers=AUTH).get_json()["jobs"] == []
+
+
+def test_a_job_takes_every_option_mlp_train_takes(trainer) -> None:
+    options = {
+        "init": "he", "dtype": "float64", "seed": None, "optimizer": "sgd", "nesterov": True,
+        "lr_schedule": "cosine", "min_delta": 0.001, "epochs": 2, "hidden": [4],
+    }  # fmt: skip
+    response = submit(trainer, {"dataset": "iris", "activate": "never", **options})
+    assert response.status_code == 202, response.get_json()
+    record = wait_for_job(trainer, response.get_json()["job_id"], AUTH)
+    assert record["status"] == "succeeded", record
+    card = trainer.get(f"/models/{record['result']['version']}").get_json()
+    assert card["architecture"]["init"] == "he" and card["architecture"]["dtype"] == "float64"
+    config = card["training"]["config"]
+    assert config["nesterov"] is True and config["lr_schedule"] == "cosine" and config["min_delta"] == 0.001
 
 
 def test_warm_start_without_an_active_model_is_409(make_client, tmp_path) -> None:

@@ -22,6 +22,7 @@ from .initializers import INITIALIZERS
 from .losses import OUTPUT_LOSSES
 from .network import Network, load, loads
 from .optimizers import OPTIMIZERS
+from .options import NetworkConfig
 from .preprocessing import MAX_AUTO_CLASSES, infer_task
 from .schedules import SCHEDULES
 from .training import EpochRecord, History, TrainingConfig, TrainingDivergedError
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidInputError",
     "ModelError",
     "Network",
+    "NetworkConfig",
     "NotFittedError",
     "TrainingConfig",
     "TrainingDivergedError",

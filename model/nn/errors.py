@@ -17,7 +17,15 @@ class InvalidInputError(ModelError):
 
 
 class InvalidConfigError(ModelError):
-    """A hyperparameter is out of its domain (unknown name, non-positive size or rate...)."""
+    """A hyperparameter is out of its domain (unknown name, non-positive size or rate...).
+
+    ``field`` names the option (or setting) at fault, when there is one, so a caller can point
+    at it (the service's 422 ``loc``) without reading the message.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFittedError(ModelError):

@@ -9,15 +9,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from .activations import ACTIVATIONS
 from .backprop import Backprop
 from .dense import Parameters
-from .errors import InvalidConfigError, ModelError
+from .errors import ModelError
 from .optimizers import OPTIMIZERS, make_optimizer
+from .options import Options, option
 from .schedules import SCHEDULES
 
 MAX_PARAMETER = 1e8
@@ -29,46 +30,31 @@ class TrainingDivergedError(ModelError):
 
 
 @dataclass(frozen=True)
-class TrainingConfig:
-    """Hyperparameters of one ``fit`` call (stored in the artifact to explain the model)."""
+class TrainingConfig(Options):
+    """Hyperparameters of one ``fit`` call (stored in the artifact to explain the model).
 
-    epochs: int = 200
-    batch_size: int = 200
-    learning_rate: float = 1e-3
-    optimizer: str = "adam"
-    momentum: float = 0.9
-    nesterov: bool = False
-    l2: float = 0.0
-    lr_schedule: str = "constant"
-    val_fraction: float = 0.0
-    patience: int = 10
-    min_delta: float = 0.0
+    The defaults are the application's measured ones (``model.pipeline.TrainOptions``): one
+    default per option wherever it is set. Early stopping is on by default (a 10 % validation
+    part); ``val_fraction=0`` trains on every row.
+    """
 
-    def __post_init__(self) -> None:
-        rules = [
-            (isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be an integer >= 1"),
-            (isinstance(self.batch_size, int) and self.batch_size >= 1, "batch_size must be an integer >= 1"),
-            (_finite(self.learning_rate) and self.learning_rate > 0, "learning_rate must be > 0"),
-            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {sorted(OPTIMIZERS)}"),
-            (_finite(self.momentum) and 0 <= self.momentum < 1, "momentum must be in [0, 1)"),
-            (_finite(self.l2) and self.l2 >= 0, "l2 must be >= 0"),
-            (self.lr_schedule in SCHEDULES, f"lr_schedule must be one of {sorted(SCHEDULES)}"),
-            (_finite(self.val_fraction) and 0 <= self.val_fraction < 1, "val_fraction must be in [0, 1)"),
-            (isinstance(self.patience, int) and self.patience >= 1, "patience must be an integer >= 1"),
-            (_finite(self.min_delta) and self.min_delta >= 0, "min_delta must be >= 0"),
-        ]
-        for ok, rule in rules:
-            if not ok:
-                name = rule.split()[0]
-                raise InvalidConfigError(f"{rule}, got {getattr(self, name)!r}")
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    epochs: int = option(200, "most passes over the training rows", int, ge=1)
+    batch_size: int = option(64, "rows per gradient step", int, ge=1)
+    learning_rate: float = option(1e-3, "step size", float, gt=0)
+    optimizer: str = option("adam", "update rule", str, choices=tuple(sorted(OPTIMIZERS)))
+    momentum: float = option(0.9, "sgd momentum", float, ge=0, lt=1)
+    nesterov: bool = option(False, "Nesterov momentum (sgd)", bool)
+    l2: float = option(1e-3, "weight decay: l2/2 * sum of squared weights", float, ge=0)
+    lr_schedule: str = option(
+        "constant", "learning-rate schedule over the epochs", str, choices=tuple(sorted(SCHEDULES))
+    )
+    val_fraction: float = option(
+        0.1, "rows held out of training for early stopping; 0 turns it off", float, ge=0, lt=1
+    )
+    patience: int = option(10, "epochs without validation-loss improvement before stopping", int, ge=1)
+    min_delta: float = option(
+        0.0, "smallest validation-loss decrease that counts as improvement", float, ge=0
+    )
 
 
 @dataclass(frozen=True)
