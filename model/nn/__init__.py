@@ -2,7 +2,8 @@
 
 Everything here is pure NumPy and imports nothing outside ``model/nn/``: layers (``dense``,
 ``backprop``), ``activations``, ``losses``, ``initializers``, ``optimizers``, ``schedules``, the
-training loop (``training``), preprocessing and validation, ``metrics``, the estimator
+training loop (``training``), preprocessing and validation, rows to a matrix (``rows``),
+inference (``inference``), ``metrics``, the estimator
 (``network``) and its file format (``artifact``). The application around it (datasets, the
 training pipeline, the model store, the CLI, the report) lives one level up, in ``model/``.
 """
@@ -16,12 +17,16 @@ from .errors import (
     InvalidInputError,
     ModelError,
     NotFittedError,
+    Problem,
+    RowsError,
 )
+from .inference import Inference, infer
 from .initializers import INITIALIZERS
 from .losses import OUTPUT_LOSSES
 from .network import Network
 from .optimizers import OPTIMIZERS
 from .preprocessing import MAX_AUTO_CLASSES, infer_task
+from .rows import RowMatrix, check_finite, rows_to_matrix, too_many_rows
 from .schedules import SCHEDULES
 from .training import EpochRecord, History, TrainingConfig, TrainingDivergedError
 
@@ -36,14 +41,22 @@ __all__ = [
     "ArtifactError",
     "EpochRecord",
     "History",
+    "Inference",
     "InvalidConfigError",
     "InvalidInputError",
     "ModelError",
     "Network",
     "NotFittedError",
+    "Problem",
+    "RowMatrix",
+    "RowsError",
     "TrainingConfig",
     "TrainingDivergedError",
+    "check_finite",
+    "infer",
     "infer_task",
     "load",
     "loads",
+    "rows_to_matrix",
+    "too_many_rows",
 ]
