@@ -116,13 +116,14 @@ def check_finite(x: np.ndarray, columns: Sequence[str] | None = None, message: s
     if np.isfinite(x).all():
         return
     found = np.argwhere(~np.isfinite(x))[:MAX_PROBLEMS].tolist()
-    raise RowsError(
-        [
-            Problem((i, j if columns is None else columns[j]), "must be a finite number", "finite")
-            for i, j in found
-        ],
-        message,
-    )
+    rule = _finite_rule(x.dtype)
+    problems = [Problem((i, j if columns is None else columns[j]), rule, "finite") for i, j in found]
+    raise RowsError(problems, message)
+
+
+def _finite_rule(dtype: np.dtype) -> str:
+    # Named when not float64: a value within float64's range may be beyond float32's.
+    return "must be a finite number" if dtype == np.float64 else f"must be a finite {dtype} number"
 
 
 def _raise_if(problems: list[Problem]) -> None:
@@ -182,7 +183,7 @@ def _cell_problems(
             if value is None or value.ndim != 0:
                 problems.append(Problem(loc, "must be a number", "number"))
             elif not np.isfinite(value):
-                problems.append(Problem(loc, "must be a finite number", "finite"))
+                problems.append(Problem(loc, _finite_rule(value.dtype), "finite"))
             if len(problems) >= MAX_PROBLEMS:
                 return problems
     return problems
