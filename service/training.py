@@ -99,7 +99,7 @@ def _table(request: TrainRequest, settings: Settings, base: Network | None) -> T
     if request.dataset is not None:
         if request.dataset not in BUNDLED:
             raise unprocessable(f"unknown dataset; shipped: {sorted(BUNDLED)}", ["dataset"])
-        table = load_bundled(request.dataset)
+        table = load_bundled(request.dataset, settings.data_dir)
         if base is not None and table.feature_names != base.feature_names:
             raise unprocessable("the dataset's features are not the active model's", ["dataset"])
         return table
