@@ -82,7 +82,7 @@ def test_problems_are_collected_up_to_the_cap_and_the_message_counts_them() -> N
 def test_more_rows_than_the_bound_is_one_problem_for_the_whole_batch() -> None:
     with pytest.raises(RowsError) as raised:
         rows_to_matrix([[1, 2, 3]] * 4, NAMES, max_rows=3)
-    assert raised.value.problems == (Problem((), "at most 3 rows per request, got 4", "too_long"),)
+    assert raised.value.problems == (Problem((), "at most 3 rows, got 4", "too_long"),)
     assert rows_to_matrix([[1, 2, 3]] * 3, NAMES, max_rows=3).x.shape == (3, 3)
 
 

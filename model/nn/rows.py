@@ -95,7 +95,8 @@ def rows_to_matrix(
     except (TypeError, ValueError):
         x = None
     if x is None or x.ndim != 2:
-        raise RowsError(_cell_problems(values, dtype, columns))
+        problems = _cell_problems(values, dtype, columns)
+        raise RowsError(problems or [Problem((), "rows must hold numbers", "number")])
     check_finite(x, columns)
     return RowMatrix(x, names)
 
@@ -104,7 +105,7 @@ def too_many_rows(max_rows: int, n_rows: int | None = None, n_features: int | No
     """More rows than a caller allows; ``n_features`` when the limit is on the values too."""
     limit = f"at most {max_rows} rows" + (f" of {n_features} features" if n_features else "")
     got = "" if n_rows is None else f", got {n_rows}"
-    return RowsError([Problem((), f"{limit} per request{got}", "too_long")])
+    return RowsError([Problem((), f"{limit}{got}", "too_long")])
 
 
 def check_finite(x: np.ndarray, columns: Sequence[str] | None = None, message: str | None = None) -> None:
