@@ -239,10 +239,11 @@ def _check_report_path(path: Path) -> None:
         raise InvalidConfigError(f"report {path}: the directory {path.parent} does not exist", field="report")
 
 
-def load_table(cli: dict[str, Any]) -> Table:
+def load_table(cli: dict[str, Any], data_dir: str | None = None) -> Table:
+    """The CSV file given, else the bundled dataset named (from ``data_dir``, else ``data/``)."""
     if "data" in cli:
         return read_csv(Path(cli["data"]), cli["target"])
-    return load_bundled(cli.get("dataset", DEFAULT_DATASET))
+    return load_bundled(cli.get("dataset", DEFAULT_DATASET), data_dir)
 
 
 def progress_callback(total: int, metric: str) -> tuple[Callable[[EpochRecord], None], Callable[[], None]]:
@@ -317,7 +318,7 @@ def run(args: argparse.Namespace, options: TrainOptions, cli: dict[str, Any]) ->
             file=sys.stderr,
         )
         return EXIT_OK
-    table = load_table(cli)
+    table = load_table(cli, os.environ.get("MLP_DATA_DIR") or None)  # the CLI's one other variable
     store.check_free_space(estimate_version_bytes(table, options))
     assets = load_assets() if "report" in cli else None
     callback, close = progress_callback(options.epochs, _metric_name(table, options))

@@ -1,17 +1,21 @@
 """Tabular datasets: read a CSV file into arrays, and the datasets bundled with the project.
 
-``read_csv(source, target)`` reads a comma-separated file whose first row names the columns.
-Every column that is not a target is a feature and must hold finite numbers. A target column
-is parsed as integers when every cell is an integer, else as floats when every cell is a
-number, else kept as strings (class labels). Several target columns (regression, or a 0/1
-multi-label matrix) must all be numeric.
+``read_csv(path, target)`` reads a comma-separated file whose first row names the columns;
+``parse_csv(text, target)`` reads the same from a string. Every column that is not a target
+is a feature and must hold finite numbers (checked by the library's rows check,
+``rows_to_matrix``; this module words its problems for files). A target column is parsed as
+integers when every cell is an integer, else as floats when every cell is a number, else kept
+as strings (class labels). Several target columns (regression, or a 0/1 multi-label matrix)
+must all be numeric.
 
 Row numbers in messages are the file's own: the header is row 1, the first data row is row 2
 (a spreadsheet shows the same numbers). Blank lines are skipped but still counted. Columns
 are named by their header.
 
-``BUNDLED`` maps a name (what a caller may ask for, never a path) to a file in ``data/``;
-``load_bundled(name)`` reads it. ``data/`` is the repository's, or ``$MLP_DATA_DIR`` if set.
+``BUNDLED`` maps a name (what a caller may ask for, never a path) to a file in a data
+directory; ``load_bundled(name, data_dir)`` reads it, from the repository's ``data/``
+(``BUNDLED_DIR``) unless told otherwise. Nothing here reads the environment: the service's
+``Settings.data_dir`` and ``mlp-train`` (``cli.run``) pass ``$MLP_DATA_DIR`` on.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .nn.errors import InvalidInputError
+from .nn import InvalidInputError, RowsError, rows_to_matrix
 
 DEFAULT_DATASET = "digits"
 """The bundled dataset trained on when no data is given."""
@@ -83,48 +87,50 @@ BUNDLED: dict[str, BundledDataset] = {
 }
 
 
-def data_dir() -> Path:
-    """The directory of the bundled datasets: ``$MLP_DATA_DIR``, else the repository's ``data/``."""
-    configured = os.environ.get("MLP_DATA_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[1] / "data"
+BUNDLED_DIR = Path(__file__).resolve().parents[1] / "data"
+"""The repository's ``data/``, where the bundled datasets are unless a caller says otherwise."""
 
 
-def load_bundled(name: str) -> Table:
-    """Read the bundled dataset ``name`` (a key of ``BUNDLED``); unknown names raise ``DataError``."""
+def load_bundled(name: str, data_dir: str | os.PathLike[str] | None = None) -> Table:
+    """Read the bundled dataset ``name`` (a key of ``BUNDLED``) from ``data_dir`` (default
+    ``BUNDLED_DIR``); unknown names raise ``DataError``."""
     if name not in BUNDLED:
         raise DataError(f"unknown dataset {name!r}; bundled datasets: {', '.join(sorted(BUNDLED))}")
     entry = BUNDLED[name]
-    table = read_csv(data_dir() / entry.file, entry.target)
+    table = read_csv(Path(data_dir or BUNDLED_DIR) / entry.file, entry.target)
     return Table(table.x, table.y, table.feature_names, table.target_names, name, table.load_seconds)
 
 
 def read_csv(
-    source: str | os.PathLike[str],
-    target: str | Sequence[str] | None = None,
-    *,
-    name: str | None = None,
+    path: str | os.PathLike[str], target: str | Sequence[str] | None = None, *, name: str | None = None
 ) -> Table:
-    """Read a CSV file (a path) or CSV text into a ``Table``.
+    """Read the CSV file at ``path`` into a ``Table``.
 
     Parameters
     ----------
-    source : str or os.PathLike
-        A path (``pathlib.Path``, or a ``str`` without a newline), or the CSV text itself
-        (a ``str`` holding at least one newline).
+    path : str or os.PathLike
+        The file (UTF-8, an optional byte-order mark).
     target : str, sequence of str, or None
         The target column(s); None takes the last column.
     name : str, optional
-        What messages call the source; defaults to the path, or ``"CSV text"``.
+        What messages call the file; defaults to the path.
 
     Raises
     ------
     DataError
-        Naming the source, and the row and column where that applies.
+        Naming the file, and the row and column where that applies.
     """
     started = time.perf_counter()
-    is_text = isinstance(source, str) and "\n" in source
-    label = name or ("CSV text" if is_text else str(source))
-    text = source if is_text else _read_text(Path(source), label)
+    label = name or str(path)
+    return _parse(_read_text(Path(path), label), target, label, started)
+
+
+def parse_csv(text: str, target: str | Sequence[str] | None = None, *, name: str = "CSV text") -> Table:
+    """``read_csv`` for CSV text already in memory; messages call it ``name``."""
+    return _parse(text, target, name, time.perf_counter())
+
+
+def _parse(text: str, target: str | Sequence[str] | None, label: str, started: float) -> Table:
     rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), start=1) if row]
     if not rows:
         raise DataError(f"{label}: the file is empty (expected a header row of column names)")
@@ -189,30 +195,17 @@ def _numeric_block(
 ) -> np.ndarray:
     """Cells of ``columns`` as finite float64 (n_rows, len(columns)); the first bad cell raises."""
     try:
-        values = np.array([[row[i] for i in columns] for _, row in body], dtype=np.float64)
-    except ValueError:  # numpy parses strings as float() does; find the culprit cell by cell
-        values = None
-    if values is None or not np.isfinite(values).all():
-        values = _parse_cell_by_cell(body, columns, header, label)
-    return values
-
-
-def _parse_cell_by_cell(
-    body: list[tuple[int, list[str]]], columns: list[int], header: list[str], label: str
-) -> np.ndarray:
-    values = np.empty((len(body), len(columns)))  # (n_rows, n_columns)
-    for r, (number, row) in enumerate(body):
-        for c, i in enumerate(columns):
-            cell = row[i].strip()
-            where = f"{label}: row {number}, column {header[i]!r}"
-            if not cell:
-                raise DataError(f"{where}: missing value (cells must be numbers)")
-            if not is_number(cell):
-                raise DataError(f"{where}: {shorten(cell)!r} is not a number")
-            values[r, c] = float(cell)
-            if not np.isfinite(values[r, c]):
-                raise DataError(f"{where}: {cell!r} is not a finite number")
-    return values
+        return rows_to_matrix([[row[i] for i in columns] for _, row in body], [header[i] for i in columns]).x
+    except RowsError as error:
+        r, c = error.problems[0].loc  # the first cell numpy could not take, row-major
+        number, row = body[r]
+        cell = row[columns[c]].strip()
+        where = f"{label}: row {number}, column {header[columns[c]]!r}"
+    if not cell:
+        raise DataError(f"{where}: missing value (cells must be numbers)")
+    if not is_number(cell):
+        raise DataError(f"{where}: {shorten(cell)!r} is not a number")
+    raise DataError(f"{where}: {cell!r} is not a finite number")
 
 
 def _targets(

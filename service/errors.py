@@ -15,6 +15,8 @@ from flask import Flask, Response
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from model import RowsError
+
 from .schemas import LIST_FORM, OBJECT_FORM, ErrorBody, ErrorDetail
 
 _LOG = logging.getLogger("service.errors")
@@ -88,6 +90,13 @@ def validation_error(
     where = ".".join(str(part) for part in first.loc) or "body"
     more = f" (and {len(detail) - 1} more)" if len(detail) > 1 else ""
     return ApiError(422, f"{where}: {first.msg}{more}", "validation_error", detail)
+
+
+def rows_error(error: RowsError, prefix: tuple[str | int, ...] = ("instances",)) -> ApiError:
+    """422 from the library's row problems, located under ``prefix`` (the JSON API's converter)."""
+    detail = [ErrorDetail(loc=[*prefix, *problem.loc], msg=problem.message, type=problem.kind)
+              for problem in error.problems]  # fmt: skip
+    return ApiError(422, error.summary(prefix), "validation_error", detail)
 
 
 def _one_instance_form(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,8 +1,11 @@
 """The service's one settings object, read from ``MLP_*`` environment variables.
 
 Nothing else in the service reads ``os.environ``: build ``Settings()`` once (``create_app``
-does) and pass it along. Every field is documented in docs/settings.md. ``from_environment()``
-builds it for a process's entry point, with a one-line error instead of a traceback.
+does) and pass it along. Outside the service, ``mlp-train`` reads its two variables
+(``MLP_MODEL_DIR``, ``MLP_DATA_DIR``) in ``model.cli.run`` only; ``model.datasets`` takes the
+data directory as an argument (``data_dir`` here for ``/train``). Every field is documented in
+docs/settings.md. ``from_environment()`` builds it for a process's entry point, with a one-line
+error instead of a traceback.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MLP_", extra="ignore", frozen=True)
 
     model_dir: Path = Field(Path("models"), description="The model store directory.")
+    data_dir: Path | None = Field(
+        None, description="Directory of the bundled datasets /train may name; unset: the repository's data/."
+    )
     model_name: str = Field("mlp", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Name in the V2 protocol.")
     max_rows: int = Field(10_000, ge=1, description="Most instances in one prediction request.")
     max_body_bytes: int = Field(

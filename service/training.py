@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from model import InvalidConfigError, Network
+from model import InvalidConfigError, Network, rows_to_matrix
 from model.datasets import BUNDLED, DataError, Table, load_bundled
 from model.pipeline import TrainOptions, check_targets, plan_split, resolve_task
 
@@ -116,7 +116,7 @@ def _table(request: TrainRequest, settings: Settings, base: Network | None) -> T
     if request.dataset is not None:
         if request.dataset not in BUNDLED:
             raise unprocessable(f"unknown dataset; shipped: {sorted(BUNDLED)}", ["dataset"])
-        table = load_bundled(request.dataset)
+        table = load_bundled(request.dataset, settings.data_dir)
         if base is not None and table.feature_names != base.feature_names:
             raise unprocessable("the dataset's features are not the active model's", ["dataset"])
         return table
@@ -126,48 +126,39 @@ def _table(request: TrainRequest, settings: Settings, base: Network | None) -> T
         raise unprocessable(
             f"need one target per instance: {len(instances)} instances, {got} targets", ["targets"]
         )
-    if len(instances) > settings.max_train_rows:
-        raise unprocessable(f"at most {settings.max_train_rows} rows on this server", ["instances"], "limit")
-    names, x = _features(request, base)
+    names, x = _features(request, base, settings.max_train_rows)
     y = _target_array(targets)
     return Table(x, y, names, _target_names(request, y), "request")
 
 
-def _features(request: TrainRequest, base: Network | None) -> tuple[tuple[str, ...], np.ndarray]:
+def _features(
+    request: TrainRequest, base: Network | None, max_rows: int
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """The inline rows as a matrix, by the library's one rows check (``rows_to_matrix``).
+
+    Features: a warm start's are the active model's; otherwise objects give theirs in the
+    order of the first row's keys, lists are named by ``feature_names`` (or ``x0 .. x{n-1}``).
+    """
     instances = request.instances
-    if isinstance(instances[0], dict):
-        names = tuple(base.feature_names) if base is not None else tuple(instances[0])
-        expected = set(names)
-        for i, row in enumerate(instances):
-            if row.keys() != expected:
-                missing = sorted(expected - row.keys())
-                key = missing[0] if missing else sorted(row.keys() - expected)[0]
-                what = "missing feature" if missing else "unknown feature"
-                raise unprocessable(f"instances.{i}.{key}: {what}", ["instances", i, key])
-        return names, np.array([[row[name] for name in names] for row in instances], dtype=np.float64)
-    width = len(instances[0])
-    if base is not None and width != base.n_features:
+    keyed = isinstance(instances[0], dict)
+    if base is not None and not keyed and len(instances[0]) != base.n_features:
         raise unprocessable(
-            f"instances: rows of {width} features; the active model takes {base.n_features} "
+            f"instances: rows of {len(instances[0])} features; the active model takes {base.n_features} "
             f"({', '.join(base.feature_names)}) to warm-start",
             ["instances", 0],
         )
-    for i, row in enumerate(instances):
-        if len(row) != width:
-            raise unprocessable(f"instances.{i}: expected {width} features, got {len(row)}", ["instances", i])
-    if request.feature_names is not None:
-        names = tuple(request.feature_names)
-    elif base is not None:
-        names = base.feature_names
-    else:
-        names = tuple(f"x{i}" for i in range(width))
+    # A RowsError (the library's located row problems) goes up as it is: the route maps it.
+    rows = rows_to_matrix(instances, None if base is None else base.feature_names, max_rows=max_rows)
+    if keyed or request.feature_names is None:
+        return rows.feature_names, rows.x
+    names, width = tuple(request.feature_names), rows.x.shape[1]
     if len(names) != width or len(set(names)) != width:
         raise unprocessable(f"feature_names must be {width} distinct names", ["feature_names"])
     if base is not None and names != base.feature_names:
         raise unprocessable(
             f"features must be the active model's {list(base.feature_names)} to warm-start", ["feature_names"]
         )
-    return names, np.array(instances, dtype=np.float64)
+    return names, rows.x
 
 
 def _target_array(targets: list[Any]) -> np.ndarray:

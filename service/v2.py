@@ -1,8 +1,8 @@
 """The Open Inference Protocol (V2) without Flask: metadata, request parsing, inference, encoding.
 
 The V2 routes are a second front door to the same core as ``/predict``: the same model
-snapshots, the same strict number validation, the same row limit, the network's own
-``predict_proba``/``predict``. What is V2-specific lives here:
+snapshots, the same strict number validation, the same row limit, the library's rows check
+(``rows_to_matrix``) and inference (``infer``). What is V2-specific lives here:
 
 - the model is named ``Settings.model_name`` ("mlp"); its one input is ``input``, FP32 or FP64,
   shape ``[batch, n_features]``, ``data`` flat (row-major) or one list per row;
@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from model import Network
+from model import Inference, Network, Problem, RowsError, check_finite, rows_to_matrix
+from model import infer as model_infer
 from model.store import ModelStore, UnknownVersionError
 
 from .body_limits import over_budget
@@ -241,7 +242,11 @@ def _one_data_form(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def input_matrix(
     request: V2InferenceRequest, tail: memoryview, snapshot: Snapshot, max_rows: int
 ) -> np.ndarray:
-    """The one input tensor as a matrix (n_rows, n_features), from JSON ``data`` or binary bytes."""
+    """The one input tensor as a matrix (n_rows, n_features), from JSON ``data`` or binary bytes.
+
+    The tensor's shape is checked here (V2's own rules); rows and values by the library's rows
+    check (``rows_to_matrix``, ``check_finite``), whose problems ``_rows_error`` locates.
+    """
     for i, tensor in enumerate(request.inputs):
         if tensor.name != INPUT_NAME:
             raise bad_request(
@@ -252,15 +257,17 @@ def input_matrix(
     tensor = request.inputs[0]
     n_rows = _check_shape(tensor, len(snapshot.feature_index), max_rows)
     binary_size = tensor.parameters.binary_data_size if tensor.parameters else None
-    if binary_size is None:
-        values = _json_values(tensor, n_rows)
-        if len(tail):
-            raise bad_request(f"{len(tail)} bytes after the JSON belong to no input", kind="binary")
-    else:
-        values = _binary_values(tensor, binary_size, tail)
-    if not np.isfinite(values).all():
-        raise bad_request(f"values must be finite {tensor.datatype} numbers", ["inputs", 0, "data"], "finite")
-    return values.reshape(n_rows, -1)  # (n_rows, n_features)
+    try:
+        if binary_size is not None:
+            x = _binary_values(tensor, binary_size, tail).reshape(n_rows, -1)  # (n_rows, n_features)
+            check_finite(x)
+            return x
+        x = _json_values(tensor, n_rows, snapshot.net.feature_names)
+    except RowsError as error:
+        raise _rows_error(error, tensor) from None
+    if len(tail):
+        raise bad_request(f"{len(tail)} bytes after the JSON belong to no input", kind="binary")
+    return x
 
 
 def _check_shape(tensor: V2RequestInput, n_features: int, max_rows: int) -> int:
@@ -273,25 +280,41 @@ def _check_shape(tensor: V2RequestInput, n_features: int, max_rows: int) -> int:
     return n_rows
 
 
-def _json_values(tensor: V2RequestInput, n_rows: int) -> np.ndarray:
+def _json_values(tensor: V2RequestInput, n_rows: int, feature_names: tuple[str, ...]) -> np.ndarray:
+    """``data`` as a finite matrix (n_rows, n_features) of the tensor's datatype."""
     loc = ["inputs", 0, "data"]
     data = tensor.data
     if data is None:
         raise bad_request("missing: give data, or binary_data_size with the binary extension", loc, "missing")
-    n_features = tensor.shape[1]
-    if data and isinstance(data[0], list):
-        bad = next((i for i, row in enumerate(data) if len(row) != n_features), None)
-        if len(data) != n_rows or bad is not None:
-            where = loc if bad is None else [*loc, bad]
-            raise bad_request(
-                f"shape {tensor.shape} needs {n_rows} rows of {n_features} values", where, "shape"
-            )
-    elif len(data) != n_rows * n_features:
+    n_features, dtype = tensor.shape[1], WIRE_DTYPES[tensor.datatype]
+    if data and isinstance(data[0], list):  # one list per row: the rows check, as for /predict
+        if len(data) != n_rows:
+            needs = f"shape {tensor.shape} needs {n_rows} rows of {n_features} values"
+            raise bad_request(needs, loc, "shape")
+        return rows_to_matrix(data, feature_names, dtype=dtype).x
+    if len(data) != n_rows * n_features:
         raise bad_request(
             f"shape {tensor.shape} needs {n_rows * n_features} values, got {len(data)}", loc, "shape"
         )
-    with np.errstate(over="ignore"):  # a float64 beyond FP32's range becomes inf, refused by the caller
-        return np.asarray(data, dtype=WIRE_DTYPES[tensor.datatype]).ravel()
+    with np.errstate(over="ignore"):  # a float64 beyond FP32's range becomes inf, refused as not finite
+        x = np.asarray(data, dtype=dtype).reshape(n_rows, n_features)
+    check_finite(x)
+    return x
+
+
+def _rows_error(error: RowsError, tensor: V2RequestInput) -> ApiError:
+    """400 from the library's row problems: nested ``data`` keeps (row, column), flat ``data`` and
+    binary tensors name the element's row-major index."""
+    n_features = tensor.shape[1]
+    nested = bool(tensor.data) and isinstance(tensor.data[0], list)
+
+    def where(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+        flat = not nested and len(loc) == 2
+        return ("inputs", 0, "data", *([loc[0] * n_features + loc[1]] if flat else loc))
+
+    located = RowsError([Problem(where(p.loc), p.message, p.kind) for p in error.problems])
+    detail = [ErrorDetail(loc=list(p.loc), msg=p.message, type=p.kind) for p in located.problems]
+    return ApiError(400, located.summary(), "v2_bad_request", detail)
 
 
 def _binary_values(tensor: V2RequestInput, size: int, tail: memoryview) -> np.ndarray:
@@ -339,21 +362,15 @@ def _label_text(label: Any) -> str:
     return label if isinstance(label, str) else json.dumps(label)
 
 
-def compute_outputs(snapshot: Snapshot, x: np.ndarray, names: Iterable[str]) -> dict[str, np.ndarray]:
-    """The named outputs for ``x`` (n_rows, n_features); the same rules as ``/predict``."""
-    net = snapshot.net
-    names = set(names)
-    if net.task == "regression":
-        return {"predictions": net.predict(x)}  # (n_rows,) or (n_rows, n_targets)
-    proba = net.predict_proba(x)  # (n_rows, n_classes)
-    outputs = {"probabilities": proba}
-    if "predictions" in names:
-        if net.multilabel:
-            outputs["predictions"] = (proba >= 0.5).astype(np.int64)  # (n_rows, n_labels)
-        else:
-            labels = np.array([_label_text(c) for c in snapshot.card["classes"]], dtype=object)
-            outputs["predictions"] = labels[proba.argmax(axis=1)]  # (n_rows,)
-    return outputs
+def wire_outputs(result: Inference, snapshot: Snapshot) -> dict[str, np.ndarray]:
+    """The library's inference as V2 outputs: labels as BYTES text, 0/1 and values as they are."""
+    if result.probabilities is None:
+        return {"predictions": result.predictions}  # (n_rows,) or (n_rows, n_targets)
+    predictions = result.predictions  # (n_rows, n_labels) 0/1 for multi-label
+    if not snapshot.net.multilabel:
+        text = {label: _label_text(label) for label in snapshot.card["classes"]}
+        predictions = np.array([text[label] for label in predictions.tolist()], dtype=object)  # (n_rows,)
+    return {"predictions": predictions, "probabilities": result.probabilities}
 
 
 # ---------------------------------------------------------------- response bytes
@@ -411,16 +428,15 @@ def infer(
     request = parse_infer_request(json_part)
     x = input_matrix(request, tail, snapshot, max_rows)
     requested = requested_outputs(request, snapshot.net)
-    outputs = compute_outputs(snapshot, x, (name for name, _ in requested))
-    described, raw = encode_outputs(outputs, requested, snapshot.net)
+    result = model_infer(snapshot.net, x)
+    described, raw = encode_outputs(wire_outputs(result, snapshot), requested, snapshot.net)
     response = V2InferenceResponse.model_construct(
         model_name=model_name, model_version=snapshot.version, id=request.id, outputs=described
     )
     header = response.model_dump_json(exclude_none=True).encode()
-    outside = ((x < snapshot.feature_min) | (x > snapshot.feature_max)).any(axis=1)  # (n_rows,)
     return InferenceResult(
         body=b"".join([header, *raw]),
         header_length=len(header) if raw else None,
         rows=len(x),
-        out_of_range_rows=int(outside.sum()),
+        out_of_range_rows=result.flagged_rows(),
     )

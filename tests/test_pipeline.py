@@ -11,7 +11,7 @@ import pytest
 from helpers import SETOSA
 
 import model
-from model.datasets import DataError, Table, load_bundled, read_csv
+from model.datasets import DataError, Table, load_bundled, parse_csv
 from model.nn.errors import InvalidConfigError
 from model.nn.training import EpochRecord
 from model.pipeline import (
@@ -186,7 +186,7 @@ def test_unusable_targets_and_too_few_rows_are_refused_before_training(
     text: str, options: dict, message: str
 ) -> None:
     with pytest.raises(DataError, match=message):
-        train_model(read_csv(text), TrainOptions(**options))
+        train_model(parse_csv(text), TrainOptions(**options))
 
 
 def test_publishing_stores_a_loadable_model_with_a_lean_report_as_metadata(

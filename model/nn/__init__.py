@@ -2,10 +2,10 @@
 
 Everything here is pure NumPy and imports nothing outside ``model/nn/``: layers (``dense``,
 ``backprop``), ``activations``, ``losses``, ``initializers``, ``optimizers``, ``schedules``, the
-training loop (``training``), preprocessing and validation, ``metrics``, the estimator
-(``network``), what a fitted network holds (``state``) and its file format (``artifact``).
-The application around it (datasets, the training pipeline, the model store, the CLI, the
-report) lives one level up, in ``model/``.
+training loop (``training``), preprocessing and validation, rows to a matrix (``rows``),
+inference (``inference``), ``metrics``, the estimator (``network``), what a fitted network
+holds (``state``) and its file format (``artifact``). The application around it (datasets, the
+training pipeline, the model store, the CLI, the report) lives one level up, in ``model/``.
 """
 
 
@@ -17,13 +17,17 @@ from .errors import (
     InvalidInputError,
     ModelError,
     NotFittedError,
+    Problem,
+    RowsError,
 )
+from .inference import Inference, infer
 from .initializers import INITIALIZERS
 from .losses import OUTPUT_LOSSES
 from .network import Network, load, loads
 from .optimizers import OPTIMIZERS
 from .options import NetworkConfig
 from .preprocessing import MAX_AUTO_CLASSES, infer_task
+from .rows import RowMatrix, check_finite, rows_to_matrix, too_many_rows
 from .schedules import SCHEDULES
 from .training import EpochRecord, History, TrainingConfig, TrainingDivergedError
 
@@ -38,15 +42,23 @@ __all__ = [
     "ArtifactError",
     "EpochRecord",
     "History",
+    "Inference",
     "InvalidConfigError",
     "InvalidInputError",
     "ModelError",
     "Network",
     "NetworkConfig",
     "NotFittedError",
+    "Problem",
+    "RowMatrix",
+    "RowsError",
     "TrainingConfig",
     "TrainingDivergedError",
+    "check_finite",
+    "infer",
     "infer_task",
     "load",
     "loads",
+    "rows_to_matrix",
+    "too_many_rows",
 ]

@@ -7,6 +7,8 @@ the message as it is.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 
 class ModelError(ValueError):
     """Base class of the library's errors."""
@@ -34,3 +36,33 @@ class NotFittedError(ModelError):
 
 class ArtifactError(ModelError):
     """A model file is unreadable, truncated, tampered with, pickled or of an unknown format."""
+
+
+class Problem(NamedTuple):
+    """One thing wrong with caller rows.
+
+    ``loc`` is relative to the rows: ``()`` the rows as a whole, ``(i,)`` row ``i``, ``(i, j)``
+    its ``j``-th value, ``(i, "name")`` its value named ``name``. A front door prefixes its own
+    path (``"instances"``, ``"inputs", 0, "data"``). ``message`` never holds the caller's value;
+    ``kind`` is a machine-readable word (length, missing, unknown_feature, number, finite, too_long).
+    """
+
+    loc: tuple[int | str, ...]
+    message: str
+    kind: str
+
+
+class RowsError(InvalidInputError):
+    """Rows that cannot become the model's matrix, with every problem found (at most 20)."""
+
+    def __init__(self, problems: list[Problem], message: str | None = None) -> None:
+        self.problems = tuple(problems)
+        super().__init__(message or self.summary(("rows",)))
+
+    def summary(self, prefix: tuple[int | str, ...] = ()) -> str:
+        """The first problem, located under ``prefix``, and how many more, on one line:
+        ``"instances.0.x: missing feature (and 2 more)"``."""
+        first = self.problems[0]
+        where = ".".join(str(part) for part in (*prefix, *first.loc)) or "rows"
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        return f"{where}: {first.message}{more}"

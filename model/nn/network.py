@@ -32,16 +32,18 @@ from .losses import OUTPUT_LOSSES
 from .preprocessing import (
     Scaler,
     as_regression_targets,
+    decode_labels,
     encode_labels,
     infer_task,
     is_binary_matrix,
     label_list,
     unique_labels,
 )
+from .rows import as_feature_matrix, feature_matrix
 from .splitting import train_validation_split
 from .state import Hyperparameters, InState, NetworkState, check
 from .training import Callback, History, TrainingConfig, train
-from .validation import as_feature_matrix, as_target_array, check_feature_names, feature_matrix
+from .validation import as_target_array, check_feature_names
 
 TASKS = ("classification", "regression")
 DTYPES = ("float32", "float64")
@@ -331,10 +333,7 @@ class Network:
         if self.task == "regression":
             values = self.y_scaler.inverse(self._outputs(X))
             return values if self.n_targets else values[:, 0]
-        p = self.predict_proba(X)
-        if self.multilabel:
-            return (p >= 0.5).astype(np.int64)
-        return self.classes[p.argmax(axis=1)]
+        return decode_labels(self.predict_proba(X), self.classes, self.multilabel)
 
     def evaluate(self, X: Any, y: Any) -> dict[str, Any]:
         """Metrics on (X, y): accuracy, log_loss, confusion_matrix (row = true class, column =
@@ -355,7 +354,7 @@ class Network:
         if self.multilabel:
             truth, proba = self._encode_targets(y_array), self.predict_proba(x)
             return {
-                "accuracy": metrics.accuracy(truth, (proba >= 0.5).astype(np.int64)),
+                "accuracy": metrics.accuracy(truth, decode_labels(proba, self.classes, multilabel=True)),
                 "brier": metrics.brier_score(truth, proba),
             }
         truth = encode_labels(y_array, self.classes)

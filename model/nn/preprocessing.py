@@ -127,6 +127,17 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     return index.astype(np.intp)
 
 
+def decode_labels(proba: np.ndarray, classes: np.ndarray, multilabel: bool) -> np.ndarray:
+    """Predicted labels from probabilities (n, n_classes): the inverse of ``encode_labels``.
+
+    Single-label: the most probable class, as a label of ``classes`` (n,). Multi-label: 0/1
+    int64 (n, n_labels), 1 where a label's probability is at least 0.5.
+    """
+    if multilabel:
+        return (proba >= 0.5).astype(np.int64)
+    return classes[proba.argmax(axis=1)]
+
+
 def unique_labels(y: np.ndarray) -> np.ndarray:
     """Sorted distinct labels; mixed types (e.g. 1 and "1") are refused."""
     try:

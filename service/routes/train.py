@@ -8,12 +8,12 @@ import logging
 from flask import Blueprint, Response, request
 from pydantic import ValidationError
 
-from model import ModelError, load
+from model import ModelError, RowsError, load
 from model.store import StoreError, UnknownVersionError
 
 from ..auth import require_token
 from ..body_limits import check_train_body
-from ..errors import ApiError, store_unavailable, validation_error
+from ..errors import ApiError, rows_error, store_unavailable, validation_error
 from ..job_runner import start_runner
 from ..jobs import ACTIVE_STATES, JobStoreFullError, UnknownJobError
 from ..prepared import PreparedJob
@@ -55,6 +55,8 @@ def _prepare() -> tuple[PreparedJob, dict]:
         prepared = prepare(train_request, settings, *active)
     except JobRequestError as error:
         raise refused(error) from None
+    except RowsError as error:  # inline rows: up to 20 problems, each located
+        raise rows_error(error) from None
     return prepared, summary(train_request, prepared)
 
 

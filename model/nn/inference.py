@@ -1,0 +1,80 @@
+"""Inference: a fitted network and a matrix to predictions, probabilities and flags.
+
+``infer`` is the one function every front door calls (``/predict``, the V2 protocol, and any
+later batch scorer): one forward pass, the network's own label decoding
+(``preprocessing.decode_labels``, which ``Network.predict`` uses too), and the per-value flags.
+Front doors only encode the result for their wire.
+
+Flags are boolean masks (n_rows, n_features) by kind. The one kind today is ``out_of_range``:
+a value outside the [min, max] the model saw in training, where its answers are extrapolation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .preprocessing import decode_labels
+
+if TYPE_CHECKING:  # the network imports this package's modules; only its type is needed here
+    from .network import Network
+
+OUT_OF_RANGE = "out_of_range"
+
+
+@dataclass(frozen=True)
+class Inference:
+    """What a network says about a matrix of rows.
+
+    Attributes
+    ----------
+    predictions : ndarray
+        Classifiers: labels (n_rows,) in the dtype of ``net.classes``, or 0/1 int64
+        (n_rows, n_labels) for multi-label. Regressors: float64 values in target units,
+        (n_rows,) or (n_rows, n_targets).
+    probabilities : ndarray of shape (n_rows, n_classes) or None
+        Classifiers only, columns in ``net.classes`` order.
+    flags : dict of str to ndarray of shape (n_rows, n_features), bool
+        By kind (``OUT_OF_RANGE``), True where a value is flagged.
+    feature_names : tuple of str
+        The columns' names, for reporting flags.
+    """
+
+    predictions: np.ndarray
+    probabilities: np.ndarray | None
+    flags: dict[str, np.ndarray]
+    feature_names: tuple[str, ...]
+
+    def flagged(self, kind: str = OUT_OF_RANGE) -> list[dict[str, Any]]:
+        """``[{"row": i, "features": [names]}]`` for the rows with a ``kind`` flag, in row order.
+
+        Plain dicts built from two array passes: an object per flagged row (even a pydantic
+        ``model_construct``, ~4 us) cost more than predicting the row.
+        """
+        rows, columns = np.nonzero(self.flags[kind])  # row-major: a row's features together, in model order
+        if not rows.size:
+            return []
+        names = self.feature_names
+        features = [names[j] for j in columns.tolist()]
+        cuts = [0, *(np.flatnonzero(rows[1:] != rows[:-1]) + 1).tolist(), rows.size]  # one run per row
+        row_ids = rows.tolist()
+        return [{"row": row_ids[start], "features": features[start:end]} for start, end in pairwise(cuts)]
+
+    def flagged_rows(self, kind: str = OUT_OF_RANGE) -> int:
+        """How many rows have at least one ``kind`` flag."""
+        return int(self.flags[kind].any(axis=1).sum())
+
+
+def infer(net: Network, x: np.ndarray) -> Inference:
+    """Predictions, probabilities and flags for ``x`` (n_rows, n_features), e.g. from ``rows_to_matrix``."""
+    probabilities = None
+    if net.task == "classification":
+        probabilities = net.predict_proba(x)  # (n_rows, n_classes)
+        predictions = decode_labels(probabilities, net.classes, net.multilabel)
+    else:
+        predictions = net.predict(x).astype(np.float64, copy=False)
+    outside = (x < net.feature_min) | (x > net.feature_max)  # (n_rows, n_features)
+    return Inference(predictions, probabilities, {OUT_OF_RANGE: outside}, net.feature_names)
