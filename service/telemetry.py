@@ -8,7 +8,6 @@ one worker's. Without it (tests, ``flask run``) each app has its own registry.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -26,6 +25,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from pydantic_core import to_json
 
 _ACCESS_LOG = logging.getLogger("service.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -146,18 +146,15 @@ def install_request_hooks(app: Flask, metrics: Metrics) -> None:
         request_id = environ.get("mlp.request_id", "")
         headers["X-Request-ID"] = request_id
         if _ACCESS_LOG.isEnabledFor(logging.INFO):
-            _ACCESS_LOG.info(
-                json.dumps(
-                    {
-                        "time": round(time.time(), 3),
-                        "event": "request",
-                        "request_id": request_id,
-                        "method": current.method,
-                        "path": current.path,
-                        "status": status,
-                        "duration_ms": round(duration * 1000, 3),
-                        "model_version": served,
-                    }
-                )
-            )
+            record = {
+                "time": round(time.time(), 3),
+                "event": "request",
+                "request_id": request_id,
+                "method": current.method,
+                "path": current.path,
+                "status": status,
+                "duration_ms": round(duration * 1000, 3),
+                "model_version": served,
+            }
+            _ACCESS_LOG.info(to_json(record).decode())  # pydantic-core's encoder: ~6x json.dumps
         return response
