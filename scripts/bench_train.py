@@ -152,7 +152,7 @@ def train_ours(workload: Workload, data: Data, seed: int, epochs: int, init: str
     started = time.perf_counter()
     history = net.fit(
         data.x_train, data.y_train, epochs=epochs, batch_size=workload.batch_size,
-        learning_rate=workload.learning_rate, optimizer="adam", val_fraction=0.0,
+        learning_rate=workload.learning_rate, optimizer="adam", val_fraction=0.0, l2=0.0,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     epoch_seconds = [record.seconds for record in history.records]

@@ -298,8 +298,16 @@ def served_in_a_row(server: GunicornServer, version: str, needed: int, timeout_s
 
 
 # ---------------------------------------------------------------- 5 a full disk
-DISK_JOB = {"dataset": "digits", "epochs": 2, "activate": "always"}
-ROOM_FOR_A_RECORD = 2 * 4096  # request.json and job.json, one tmpfs page each
+# Inline rows, so the job's prepared data (prepared.npz) takes two tmpfs pages; wide layers, so
+# its model (~270 KB) does not fit in what is left.
+DISK_JOB = {
+    "instances": [[i % 7, (i * 3) % 5] for i in range(60)],
+    "targets": [i % 2 for i in range(60)],
+    "hidden": [256, 256],
+    "epochs": 2,
+    "activate": "always",
+}
+ROOM_FOR_A_RECORD = 3 * 4096  # prepared.npz (~5.4 KB: two tmpfs pages) and job.json (one)
 FINDING_5A = "5 a job that cannot publish"
 FINDING_5B = "5 a runner that cannot write its record"
 

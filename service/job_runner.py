@@ -226,6 +226,8 @@ class Runner:
 def describe_error(error: Exception) -> str:
     """One line for a job record. Store and file errors name server paths: the record says what
     failed, the runner's log has the detail."""
+    if isinstance(error, UnknownVersionError):
+        return "the version this job was to warm-start is no longer stored; nothing was published"
     if isinstance(error, StoreFullError):
         return "the model store is full (no space left on device); nothing was published"
     if isinstance(error, StoreError | OSError):
