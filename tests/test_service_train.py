@@ -255,8 +255,8 @@ def test_beyond_the_running_and_queued_limit_submissions_get_429(make_client) ->
     client = make_client(api_token=TOKEN, max_train_jobs=1, max_queued_jobs=1)
     long_job = {"dataset": "digits", "epochs": 2000, "patience": 2000, "activate": "never"}
     first = submit(client, long_job).get_json()["job_id"]
+    wait_until_running(client, first, AUTH)  # it holds the one slot: runners race for it otherwise
     second = submit(client, long_job).get_json()["job_id"]
-    wait_until_running(client, first, AUTH)
     assert job_record(client, second, AUTH)["status"] == "queued"
     third = submit(client, long_job)
     assert third.status_code == 429 and third.headers["Retry-After"]
