@@ -175,7 +175,12 @@ def test_the_callback_sees_every_epoch_and_can_stop_training(iris_table: Table) 
 @pytest.mark.parametrize(
     ("text", "options", "message"),
     [
-        ("a,label\n1,x\n2,x\n3,x\n", {}, r"target column 'label' has a single class \('x'\)"),
+        ("a,label\n1,x\n2,x\n3,x\n", {}, r"^CSV text: target column 'label' has a single class \('x'\)"),
+        (
+            "a,label\n1,x\n2,\n3,x\n4,NA\n",
+            {},
+            r"^CSV text: target column 'label' has a single class \('x'\) after skipping 2 row\(s\) with no",
+        ),
         ("a,label\n1,x\n2,y\n3,x\n", {"task": "regression"}, r"target column 'label' holds text \('x'\)"),
         ("a,label\n1,true\n2,false\n3,x\n", {"task": "regression"}, r"holds text \('true'\)"),
         ("a,y\n1,0\n2,1\n", {}, r"too few rows: CSV text has 2 data rows, not enough for a test part"),
