@@ -290,6 +290,8 @@ class CsvTrainQuery(JobOptions):
     )
 
 
+CSV_MEDIA_TYPES = ("text/csv", "application/csv")
+"""Content types of a training request whose body is a CSV table (``CsvTrainQuery``)."""
 _QUERY_LISTS = ("target", "drop", "categorical", "na_values")
 _RULES = {item.name: item.rule for item in TrainOptions.options()}
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from model import InvalidConfigError, InvalidInputError, Network, rows_to_matrix
+from model import FeatureSchema, InvalidConfigError, InvalidInputError, Network, rows_to_matrix
 from model.datasets import BUNDLED, ColumnOptionError, DataError, Table, load_bundled, parse_csv
 from model.pipeline import TrainOptions, check_targets, plan_split, resolve_task
 
@@ -127,8 +127,6 @@ def _check_feature_types(
         return
     if base is not None:
         raise unprocessable("a warm start keeps the active model's feature types: give none", loc)
-    from model import FeatureSchema  # TODO(core14): top-level once the library has it
-
     try:
         FeatureSchema.fit(table.x, table.feature_names, dict(table.feature_types), options.max_categories)
     except (InvalidInputError, InvalidConfigError) as error:

@@ -13,6 +13,7 @@ from test_service_train import AUTH, TOKEN, submit
 
 import model
 from model.datasets import BUNDLED_DIR
+from model.pipeline import TrainOptions
 from model.store import ModelStore
 from service.body_limits import csv_over_budget
 from service.schemas import csv_train_query
@@ -141,6 +142,17 @@ def test_a_csv_body_can_warm_start_the_active_model_whatever_its_column_order(tr
     assert net.feature_names == tuple(IRIS_FEATURES) and net.layer_sizes == (4, 8, 3)
 
 
+def test_a_mixed_model_warm_starts_on_categories_it_has_never_seen(trainer, store_dir) -> None:
+    first = post_csv(trainer, "target=species&epochs=3&activate=always", PENGUINS_CSV)
+    _, active = trained(trainer, first, store_dir)
+    assert "Atlantis" not in active.schema.features[active.feature_names.index("island")].categories
+    text = PENGUINS_CSV.decode().replace(",Torgersen,", ",Atlantis,")
+    response = post_csv(trainer, "target=species&base=active&epochs=2&activate=never", text)
+    record, net = trained(trainer, response, store_dir)
+    assert feature_types(net) == feature_types(active) and record["request"]["base"] == "active"
+    assert net.schema.as_dict() == active.schema.as_dict()  # a warm start keeps the schema
+
+
 RAGGED = "a,b,label\n1,2,x\n3,y\n"
 GOOD = "a,b,label\n" + "1,2,x\n3,4,y\n" * 20
 
@@ -221,7 +233,13 @@ def test_csv_bodies_are_counted_by_lines_and_separators_outside_quotes(body, ove
     assert csv_over_budget(body, max_lines=11, max_separators=12) is over
 
 
-def test_the_openapi_document_still_lists_the_json_training_request(trainer) -> None:
+def test_the_openapi_document_lists_both_bodies_and_every_option_as_a_query_parameter(trainer) -> None:
     document = json.loads(trainer.get("/openapi.json").data)
     properties = document["components"]["schemas"]["TrainRequest"]["properties"]
     assert "feature_types" in properties and "instances" in properties
+    operation = document["paths"]["/train"]["post"]
+    assert set(operation["requestBody"]["content"]) == {"application/json", "text/csv", "application/csv"}
+    parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+    assert set(TrainOptions.names()) | {"target", "drop", "categorical", "na_values"} <= set(parameters)
+    assert parameters["target"]["required"] and not parameters["epochs"]["required"]
+    assert parameters["hidden"]["explode"] is False

@@ -18,6 +18,7 @@ from ..job_runner import start_runner
 from ..jobs import ACTIVE_STATES, JobStoreFullError, UnknownJobError
 from ..prepared import PreparedJob
 from ..schemas import (
+    CSV_MEDIA_TYPES,
     Activated,
     ErrorDetail,
     JobAccepted,
@@ -48,15 +49,12 @@ def start_training() -> Response:
     )
 
 
-CSV_TYPES = ("text/csv", "application/csv")
-
-
 def _prepare() -> tuple[PreparedJob, dict]:
     """The job of a JSON body, or of a CSV body (``Content-Type: text/csv``, options in the query)."""
     settings = service().settings
     request.max_content_length = settings.max_train_body_bytes
     body = read_body(settings.max_train_body_bytes)
-    csv_body = request.mimetype in CSV_TYPES
+    csv_body = request.mimetype in CSV_MEDIA_TYPES
     if csv_body:
         check_csv_body(body, settings.max_train_rows, settings.max_train_values)
     else:
