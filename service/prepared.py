@@ -133,14 +133,25 @@ def _feature_arrays(x: np.ndarray) -> dict[str, np.ndarray]:
         return {"x": x}
     arrays = {}
     for j, column in enumerate(x.T):
-        cells = column.tolist()
-        kinds = np.fromiter(map(_kind, cells), np.uint8, len(cells))  # (n_rows,)
-        numbers = np.full(len(cells), np.nan)
-        floats = np.flatnonzero(kinds == _FLOAT)
+        kinds = _kinds(column)  # (n_rows,)
+        floats, texts = kinds == _FLOAT, kinds > _FLOAT
+        numbers = np.full(len(column), np.nan)
         numbers[floats] = column[floats].astype(np.float64)
-        texts = [str(cell) if kind > _FLOAT else "" for kind, cell in zip(kinds, cells, strict=True)]
-        arrays |= {f"x{j}.kind": kinds, f"x{j}.number": numbers, f"x{j}.text": np.array(texts, dtype=str)}
+        text = np.where(texts, column, "").astype(str)  # str() of each cell, in numpy's loop
+        arrays |= {f"x{j}.kind": kinds, f"x{j}.number": numbers, f"x{j}.text": text}
     return arrays
+
+
+_CODES = {type(None): _MISSING, float: _FLOAT, int: _INT, bool: _BOOL, str: _TEXT}
+
+
+def _kinds(column: np.ndarray) -> np.ndarray:
+    """The ``CELL_KINDS`` codes of a column's cells (n_rows,) uint8: one dict lookup per cell,
+    ``_kind``'s checks only for other types (numpy scalars)."""
+    codes = [_CODES.get(type(cell)) for cell in column.tolist()]
+    if None in codes:
+        codes = [_kind(cell) for cell in column.tolist()]
+    return np.array(codes, dtype=np.uint8)
 
 
 def _kind(cell: Any) -> int:
@@ -160,18 +171,14 @@ def _kind(cell: Any) -> int:
 
 def _read_features(arrays: Any, n_features: int) -> np.ndarray:
     """The object matrix ``_feature_arrays`` stored, every cell of its kind again."""
-    columns = []
+    x = np.full((len(arrays["x0.kind"]), n_features), None, dtype=object)
     for j in range(n_features):
         kinds, numbers, texts = (arrays[f"x{j}.{part}"] for part in ("kind", "number", "text"))
-        column = np.full(len(kinds), None, dtype=object)
-        for code, convert in ((_FLOAT, float), (_INT, int), (_TEXT, str)):
-            rows = np.flatnonzero(kinds == code)
-            source = numbers if code == _FLOAT else texts
-            column[rows] = [convert(cell) for cell in source[rows].tolist()] if len(rows) else []
-        rows = np.flatnonzero(kinds == _BOOL)
-        column[rows] = [text == "True" for text in texts[rows].tolist()] if len(rows) else []
-        columns.append(column)
-    x = np.empty((len(columns[0]) if columns else 0, n_features), dtype=object)
-    for j, column in enumerate(columns):
-        x[:, j] = column
+        column = x[:, j]  # a view: filled in place
+        floats, strings = kinds == _FLOAT, kinds == _TEXT
+        column[floats] = numbers[floats].astype(object)  # Python floats
+        column[strings] = texts[strings].astype(object)  # Python str
+        ints, bools = np.flatnonzero(kinds == _INT), np.flatnonzero(kinds == _BOOL)
+        column[ints] = [int(text) for text in texts[ints].tolist()]  # exact, whatever the size
+        column[bools] = [text == "True" for text in texts[bools].tolist()]
     return x
