@@ -77,7 +77,12 @@ def test_a_prepared_job_reads_back_from_its_file_without_pickle(y: np.ndarray) -
 
 # Every kind of raw cell a table with text holds (``CELL_KINDS``), in every column.
 MIXED = np.array(
-    [[1.5, "red", None, 2**70], [None, "NA", 4, "4.0"], [float("nan"), 3.0, True, ""], [2.0, None, "x", False]],
+    [
+        [1.5, "red", None, 2**70],
+        [None, "NA", 4, "4.0"],
+        [float("nan"), 3.0, True, ""],
+        [2.0, None, "x", False],
+    ],
     dtype=object,
 )
 
