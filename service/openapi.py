@@ -194,6 +194,8 @@ def build_document(snapshot: Snapshot | None, version: str, max_rows: int) -> di
                     }
                 },
             }
+        if op.request is schemas.TrainRequest:
+            _csv_training(entry)
         if op.security:
             entry["security"] = [{"bearer": []}]
         paths.setdefault(op.path, {})[op.method] = entry
@@ -211,6 +213,25 @@ def build_document(snapshot: Snapshot | None, version: str, max_rows: int) -> di
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _csv_training(entry: dict[str, Any]) -> None:
+    """POST /train also takes a CSV table as the body; its columns and options are the query's
+    parameters (``CsvTrainQuery``), which a JSON body does not read."""
+    query = schemas.CsvTrainQuery.model_json_schema()
+    table = {"schema": {"type": "string"}, "example": "a,b,label\n0.1,red,low\n0.9,NA,high\n"}
+    entry["requestBody"]["content"] |= dict.fromkeys(schemas.CSV_MEDIA_TYPES, table)
+    entry["parameters"] = [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in query.get("required", ()),
+            "description": f"CSV body only. {field.pop('description', '')}".strip(),
+            "schema": {key: value for key, value in field.items() if key != "title"},
+            **({"explode": False} if field.get("type") == "array" else {}),  # "128,64", as parsed
+        }
+        for name, field in query["properties"].items()
+    ]
 
 
 def _response(model: type[BaseModel] | None, text: str) -> dict[str, Any]:

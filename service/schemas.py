@@ -14,13 +14,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetPydanticSchema,
     ValidationError,
     ValidatorFunctionWrapHandler,
     create_model,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
 from model.nn.options import Rule
 from model.pipeline import TrainOptions
@@ -135,6 +136,21 @@ class Readiness(Response):
 # ---------------------------------------------------------------- training jobs
 Target = int | float | str | bool
 
+# A training cell: a finite number, a text (a category, or a missing token like "NA") or null
+# (missing). One union checked in pydantic-core, with one error per bad cell instead of one per
+# member; booleans are refused (send "true" as text for a category).
+_CELL = core_schema.nullable_schema(
+    core_schema.union_schema(
+        [core_schema.float_schema(strict=True, allow_inf_nan=False), core_schema.str_schema(strict=True)],
+        custom_error_type="cell",
+        custom_error_message="must be a finite number, a text or null",
+    )
+)
+Cell = Annotated[float | str | None, GetPydanticSchema(lambda _type, _handler: _CELL)]
+TrainRow = Annotated[list[Cell], Field(min_length=1, description="Values in feature order; null: missing.")]
+NamedTrainRow = Annotated[dict[str, Cell], Field(min_length=1, description="Values by name; null: missing.")]
+FeatureType = Literal["numeric", "categorical"]
+
 
 def _option_type(rule: Rule) -> Any:
     """The JSON type of an option, from its rule (the same bounds and choices as ``mlp-train``)."""
@@ -161,7 +177,21 @@ Hyperparameters: type[StrictRequest] = create_model(
 )
 
 
-class TrainRequest(Hyperparameters):
+class JobOptions(Hyperparameters):
+    """What a job does with its data, whatever the data's form (JSON body or CSV body)."""
+
+    base: Literal["scratch", "active"] = Field("scratch", description="New network, or warm start.")
+    activate: Literal["always", "if_better", "never"] = Field(
+        "if_better",
+        description="if_better: only when its loss on the held-out rows is lower than the active's.",
+    )
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The options the request gives (omitted ones take ``TrainOptions``' defaults)."""
+        return {name: getattr(self, name) for name in HYPERPARAMETERS if name in self.model_fields_set}
+
+
+class TrainRequest(JobOptions):
     """A training job: data (inline rows and targets, or a bundled dataset by name) and options.
 
     The options are ``mlp-train``'s, by the same names, with the same defaults and rules.
@@ -169,11 +199,16 @@ class TrainRequest(Hyperparameters):
 
     instances: (
         Annotated[
-            Annotated[list[Row], Field(min_length=1)] | Annotated[list[NamedRow], Field(min_length=1)],
+            Annotated[list[TrainRow], Field(min_length=1)]
+            | Annotated[list[NamedTrainRow], Field(min_length=1)],
             Field(union_mode="left_to_right"),
         ]
         | None
-    ) = Field(None, description="Training rows, as lists (feature order) or objects (by name).")
+    ) = Field(
+        None,
+        description="Training rows, as lists (feature order) or objects (by name): numbers, text "
+        "(categories) and null (missing; so are the texts NA, N/A, NaN, nan, null, None, ? and '').",
+    )
     targets: list[Target] | list[list[float]] | None = Field(
         None, description="One target per row: labels, values, or lists of values."
     )
@@ -184,10 +219,10 @@ class TrainRequest(Hyperparameters):
     feature_names: list[str] | None = Field(
         None, description="Names of list-form columns (default: the active model's, else x0, x1...)."
     )
-    base: Literal["scratch", "active"] = Field("scratch", description="New network, or warm start.")
-    activate: Literal["always", "if_better", "never"] = Field(
-        "if_better",
-        description="if_better: only when its loss on the held-out rows is lower than the active's.",
+    feature_types: dict[str, FeatureType] | None = Field(
+        None,
+        description="Force features' types by name (e.g. a zip code: categorical); the others are "
+        "inferred: a feature with any text that is not a number or a missing token is categorical.",
     )
 
     @field_validator("targets", mode="wrap")
@@ -232,9 +267,69 @@ class TrainRequest(Hyperparameters):
             raise _error(["instances"], "targets need their instances")
         return self
 
-    def hyperparameters(self) -> dict[str, Any]:
-        """The options the request gives (omitted ones take ``TrainOptions``' defaults)."""
-        return {name: getattr(self, name) for name in HYPERPARAMETERS if name in self.model_fields_set}
+
+class CsvTrainQuery(JobOptions):
+    """The query of a training job whose body is a CSV table (``Content-Type: text/csv``).
+
+    ``POST /train?target=species&epochs=50`` with the table as the body: the columns, the
+    options (every ``mlp-train`` option, by the same names and rules), ``base`` and
+    ``activate`` are query parameters; list parameters repeat or are comma-separated.
+    """
+
+    target: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description="The target column(s): repeat or comma-separate for several."
+    )
+    drop: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Columns to leave out (ids, row numbers)."
+    )
+    categorical: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Feature columns read as categories even if they hold numbers."
+    )
+    na_values: list[str] | None = Field(
+        None, description="Text read as missing, replacing NA, N/A, NaN, nan, null, None and ?."
+    )
+
+
+CSV_MEDIA_TYPES = ("text/csv", "application/csv")
+"""Content types of a training request whose body is a CSV table (``CsvTrainQuery``)."""
+_QUERY_LISTS = ("target", "drop", "categorical", "na_values")
+_RULES = {item.name: item.rule for item in TrainOptions.options()}
+
+
+def csv_train_query(values: dict[str, list[str]]) -> CsvTrainQuery:
+    """The query parameters (each name's values, in order) as a ``CsvTrainQuery``.
+
+    Options are read from text by their rule (``epochs=5``, ``hidden=128,64``, ``hidden=`` for a
+    linear model, ``nesterov=true``, ``seed=none``) and then checked like JSON values, so a bad
+    one fails with the same message at ``[name]``. ``ValidationError`` otherwise.
+    """
+    mapping: dict[str, Any] = {}
+    for name, texts in values.items():
+        if name in _QUERY_LISTS:
+            mapping[name] = [item.strip() for text in texts for item in text.split(",") if item.strip()]
+        elif len(texts) > 1:
+            raise _error([name], f"given {len(texts)} times: give it once", "query")
+        else:
+            mapping[name] = _from_text(_RULES.get(name), texts[0])
+    return CsvTrainQuery.model_validate(mapping)
+
+
+def _from_text(rule: Rule | None, text: str) -> Any:
+    """The JSON value a query parameter's text spells for an option of ``rule`` (else the text,
+    which the schema then refuses with the rule's message)."""
+    if rule is None or rule.choices or rule.kind is str:
+        return text
+    if rule.nullable and text.strip().lower() in ("none", "null"):
+        return None
+    if rule.kind is bool:
+        return {"true": True, "false": False}.get(text.strip().lower(), text)
+    if rule.kind is tuple:
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        return [int(part) for part in parts] if all(part.isdigit() for part in parts) else text
+    try:
+        return int(text) if rule.kind is int else float(text)
+    except ValueError:
+        return text
 
 
 def _targets_problem(value: Any) -> str:
@@ -262,9 +357,9 @@ def _finite_number(cell: Any) -> bool:
         return False
 
 
-def _error(loc: list[str | int], message: str) -> ValidationError:
-    """A "missing" validation error at ``loc`` (a model validator's own errors have no location)."""
-    detail = InitErrorDetails(type=PydanticCustomError("missing", message), loc=tuple(loc), input=None)
+def _error(loc: list[str | int], message: str, kind: str = "missing") -> ValidationError:
+    """A validation error at ``loc`` (a model validator's own errors have no location)."""
+    detail = InitErrorDetails(type=PydanticCustomError(kind, message), loc=tuple(loc), input=None)
     return ValidationError.from_exception_data("TrainRequest", [detail])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -72,6 +73,52 @@ def test_a_prepared_job_reads_back_from_its_file_without_pickle(y: np.ndarray) -
         "never",
         "v1",
     )
+
+
+# Every kind of raw cell a table with text holds (``CELL_KINDS``), in every column.
+MIXED = np.array(
+    [
+        [1.5, "red", None, 2**70],
+        [None, "NA", 4, "4.0"],
+        [float("nan"), 3.0, True, ""],
+        [2.0, None, "x", False],
+    ],
+    dtype=object,
+)
+
+
+def same_cell(got: object, want: object) -> bool:
+    if isinstance(want, float) and np.isnan(want):
+        return isinstance(got, float) and np.isnan(got)
+    return type(got) is type(want) and got == want
+
+
+def test_a_prepared_job_with_text_reads_back_every_cell_as_it_was_given() -> None:
+    table = Table(
+        MIXED, LABELS[:4], ("a", "b", "c", "d"), ("t",), "CSV body", 0.5,
+        feature_types={"a": "categorical"}, skipped_rows=2, dropped_columns=("id",), notes=("a note",),
+    )  # fmt: skip
+    split = Split(np.arange(3), np.arange(3, 4), 1)
+    data = PreparedJob(table, TrainOptions(), "classification", split, "never").to_bytes()
+    again = PreparedJob.from_bytes(data).table
+    assert again.x.dtype == object and again.x.shape == MIXED.shape
+    pairs = zip(again.x.ravel(), MIXED.ravel(), strict=True)
+    assert all(same_cell(got, want) for got, want in pairs), again.x
+    assert (again.feature_types, again.skipped_rows, again.dropped_columns, again.notes) == (
+        {"a": "categorical"}, 2, ("id",), ("a note",)
+    )  # fmt: skip
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        assert not any(arrays[name].dtype.hasobject for name in arrays.files)
+
+
+def test_a_cell_of_another_kind_is_never_written_to_a_prepared_job() -> None:
+    x = np.array([[1.0], [object()]], dtype=object)
+    prepared = PreparedJob(
+        Table(x, LABELS[:2], ("a",), ("t",), "request"), TrainOptions(), "classification",
+        Split(np.arange(1), np.arange(1, 2), 0), "never",
+    )  # fmt: skip
+    with pytest.raises(TypeError, match="numbers, text or None"):
+        prepared.to_bytes()
 
 
 def test_object_arrays_are_never_written_to_a_prepared_job() -> None:

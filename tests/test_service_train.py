@@ -328,8 +328,8 @@ TWO_TARGETS = RNG_ROWS[:, :2] * 7.5
         (BINARY, {"targets": [[1.0, 2.0]] * 59 + [[1.0, 1e999]]}, ["targets"], "row 59, column 1"),
         (BINARY, {"instances": [r[:2] for r in ROWS], "targets": BINARY.tolist(), "base": "active"},
          ["instances", 0], "rows of 2 features; the active model takes 3"),
-        (BINARY, {"instances": [[1.0, "a", 2.0], *ROWS[1:]], "targets": BINARY.tolist()},
-         ["instances", 0, 1], "valid number"),
+        (BINARY, {"instances": [[1.0, True, 2.0], *ROWS[1:]], "targets": BINARY.tolist()},
+         ["instances", 0, 1], "must be a finite number, a text or null"),
         (BINARY, {"targets": [[0, 1]] * 60, "target_names": ["a"]}, ["target_names"], "2 distinct names"),
     ],
 )  # fmt: skip

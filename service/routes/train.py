@@ -12,14 +12,23 @@ from model import ModelError, RowsError, load
 from model.store import StoreError, UnknownVersionError
 
 from ..auth import require_token
-from ..body_limits import check_train_body
+from ..body_limits import check_csv_body, check_train_body
 from ..errors import ApiError, rows_error, store_unavailable, validation_error
 from ..job_runner import start_runner
 from ..jobs import ACTIVE_STATES, JobStoreFullError, UnknownJobError
 from ..prepared import PreparedJob
-from ..schemas import Activated, ErrorDetail, JobAccepted, JobList, TrainRequest
+from ..schemas import (
+    CSV_MEDIA_TYPES,
+    Activated,
+    ErrorDetail,
+    JobAccepted,
+    JobList,
+    JobOptions,
+    TrainRequest,
+    csv_train_query,
+)
 from ..state import current_snapshot_or_none, json_response, read_body, service
-from ..training import JobRequestError, prepare, summary
+from ..training import JobRequestError, prepare, prepare_csv, summary
 
 _LOG = logging.getLogger("service.train")
 blueprint = Blueprint("train", __name__)
@@ -41,23 +50,35 @@ def start_training() -> Response:
 
 
 def _prepare() -> tuple[PreparedJob, dict]:
+    """The job of a JSON body, or of a CSV body (``Content-Type: text/csv``, options in the query)."""
     settings = service().settings
     request.max_content_length = settings.max_train_body_bytes
     body = read_body(settings.max_train_body_bytes)
-    check_train_body(body, settings.max_train_rows, settings.max_train_values)
-    try:
-        train_request = TrainRequest.model_validate_json(body)
-    except ValidationError as error:
-        raise validation_error(error) from None
+    csv_body = request.mimetype in CSV_MEDIA_TYPES
+    if csv_body:
+        check_csv_body(body, settings.max_train_rows, settings.max_train_values)
+    else:
+        check_train_body(body, settings.max_train_rows, settings.max_train_values)
+    job = _job(body, csv_body)
     snapshot = current_snapshot_or_none()
     active = (snapshot.net, snapshot.version) if snapshot is not None else (None, None)
     try:
-        prepared = prepare(train_request, settings, *active)
+        prepared = prepare_csv(job, body, settings, *active) if csv_body else prepare(job, settings, *active)
     except JobRequestError as error:
         raise refused(error) from None
     except RowsError as error:  # inline rows: up to 20 problems, each located
         raise rows_error(error) from None
-    return prepared, summary(train_request, prepared)
+    return prepared, summary(job, prepared)
+
+
+def _job(body: bytes, csv_body: bool) -> JobOptions:
+    """The request: a JSON body's, or a CSV body's query (its errors located under ``query``)."""
+    try:
+        if csv_body:
+            return csv_train_query(request.args.to_dict(flat=False))
+        return TrainRequest.model_validate_json(body)
+    except ValidationError as error:
+        raise validation_error(error, ("query",) if csv_body else ()) from None
 
 
 def refused(error: JobRequestError) -> ApiError:
