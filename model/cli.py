@@ -11,8 +11,14 @@ learning curves and the run's metrics, drawn by the web console's own chart code
 
 Config file (``--config``, TOML or JSON): one flat table of option names, with dashes or
 underscores (``epochs = 50``, ``hidden = [128, 64]``, ``data = "x.csv"``, ``target =
-["y1", "y2"]``, ``model_dir = "models"``, ``keep_versions = 20``); the command line wins;
-relative paths are taken from the current directory.
+["y1", "y2"]``, ``drop = ["id"]``, ``categorical = ["zip"]``, ``na_values = ["NA", "-"]``,
+``model_dir = "models"``, ``keep_versions = 20``); the command line wins; relative paths are
+taken from the current directory.
+
+Reading the data (``model.csvfile``): text columns are categorical features, empty and ``NA``
+-like cells are missing values, rows without a target are skipped; what was left out is said on
+stderr (``note: ...``) and in the report. ``--drop`` and ``--categorical`` naming a column the
+data lacks are bad options (exit 2), found before training.
 
 Before training, the store's free space is checked against an estimate of the new version's
 size; each publish then prunes the store to ``--keep-versions`` versions (never the active
@@ -36,7 +42,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .datasets import BUNDLED, DEFAULT_DATASET, Table, load_bundled, read_csv
+from .datasets import (
+    BUNDLED,
+    DEFAULT_DATASET,
+    MISSING_TOKENS,
+    ColumnOptionError,
+    Table,
+    load_bundled,
+    read_csv,
+)
 from .nn.errors import InvalidConfigError, ModelError
 from .nn.training import EpochRecord
 from .pipeline import (
@@ -51,7 +65,17 @@ from .report import build_report, load_assets, model_card, write_report
 from .store import DEFAULT_RETENTION, ModelStore, StoreError, check_retention
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-CLI_KEYS = ("data", "dataset", "target", "model_dir", "report", "keep_versions")
+CLI_KEYS = (
+    "data",
+    "dataset",
+    "target",
+    "drop",
+    "categorical",
+    "na_values",
+    "model_dir",
+    "report",
+    "keep_versions",
+)
 """Config-file keys that are not ``TrainOptions`` fields."""
 
 
@@ -85,6 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME",
         help="target column (default: the last column); repeat or comma-separate for several targets",
+    )
+    data.add_argument(
+        "--drop", action="append", metavar="COL", help="leave out a column (an id); repeat or comma-separate"
+    )
+    data.add_argument(
+        "--categorical",
+        action="append",
+        metavar="COL",
+        help="read a feature column as categories even if its cells are numbers (a zip code); "
+        "repeat or comma-separate",
+    )
+    data.add_argument(
+        "--na-values",
+        metavar="TOKENS",
+        help="comma-separated text read as missing, replacing the default "
+        f"{','.join(token for token in MISSING_TOKENS if token)} (an empty cell is always missing)",
     )
     _add_options(parser.add_argument_group("training options (also config-file keys)"))
     run = parser.add_argument_group("run")
@@ -204,7 +244,11 @@ def resolve_settings(args: argparse.Namespace) -> tuple[TrainOptions, dict[str, 
         cli["keep_versions"] = check_retention(cli.get("keep_versions", DEFAULT_RETENTION), "keep_versions")
     except ValueError as error:
         raise InvalidConfigError(str(error), field="keep_versions") from None
-    cli["target"] = _target_list(cli.get("target"))
+    cli["target"] = _name_list(cli.get("target"), "target")
+    for key in ("drop", "categorical"):
+        cli[key] = _name_list(cli.get(key), key) or []
+    if "na_values" in cli:
+        cli["na_values"] = _token_list(cli["na_values"])
     if "dataset" in cli and cli["dataset"] not in BUNDLED:
         raise InvalidConfigError(
             f"dataset must be one of {sorted(BUNDLED)}, got {cli['dataset']!r}", field="dataset"
@@ -216,17 +260,27 @@ def resolve_settings(args: argparse.Namespace) -> tuple[TrainOptions, dict[str, 
     return TrainOptions.from_mapping(merged), cli
 
 
-def _target_list(value: Any) -> list[str] | None:
+def _name_list(value: Any, key: str) -> list[str] | None:
+    """Column names from repeated flags or a config value, each possibly comma-separated."""
     if value is None:
         return None
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        message = f"target must be a column name or a list of names, got {value!r}"
-        raise InvalidConfigError(message, field="target")
+        message = f"{key} must be a column name or a list of names, got {value!r}"
+        raise InvalidConfigError(message, field=key)
     names = [name.strip() for item in items for name in item.split(",") if name.strip()]
     if not names:
-        raise InvalidConfigError("target is empty: name at least one column", field="target")
+        raise InvalidConfigError(f"{key} is empty: name at least one column", field=key)
     return names
+
+
+def _token_list(value: Any) -> list[str]:
+    """``na_values``: a comma-separated string (the flag) or a list of strings (a config file)."""
+    if isinstance(value, str):
+        return [token.strip() for token in value.split(",") if token.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidConfigError(f"na_values must be a list of strings, got {value!r}", field="na_values")
+    return [token.strip() for token in value if token.strip()]
 
 
 def _check_report_path(path: Path) -> None:
@@ -240,10 +294,16 @@ def _check_report_path(path: Path) -> None:
 
 
 def load_table(cli: dict[str, Any], data_dir: str | None = None) -> Table:
-    """The CSV file given, else the bundled dataset named (from ``data_dir``, else ``data/``)."""
+    """The CSV file given, else the bundled dataset named (from ``data_dir``, else ``data/``),
+    read with the column options (``drop``, ``categorical``, ``na_values``)."""
+    columns = {
+        "drop": cli.get("drop", ()),
+        "categorical": cli.get("categorical", ()),
+        "na_values": cli.get("na_values"),
+    }
     if "data" in cli:
-        return read_csv(Path(cli["data"]), cli["target"])
-    return load_bundled(cli.get("dataset", DEFAULT_DATASET), data_dir)
+        return read_csv(Path(cli["data"]), cli["target"], **columns)
+    return load_bundled(cli.get("dataset", DEFAULT_DATASET), data_dir, **columns)
 
 
 def progress_callback(total: int, metric: str) -> tuple[Callable[[EpochRecord], None], Callable[[], None]]:
@@ -279,12 +339,14 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"dataset {report['dataset']}: target {', '.join(report['target'])} -> {kind}, "
         f"{report['n_features']} features",
-        f"rows: {rows['train']} train, {rows['validation']} validation, {rows['test']} test",
+        f"rows: {rows['train']} train, {rows['validation']} validation, {rows['test']} test"
+        + (f" ({report['skipped_rows']} skipped: no target)" if report.get("skipped_rows") else ""),
         f"epochs: {report['epochs_run']} of {report['options']['epochs']} ({report['stop_reason']}, "
         f"best {report['best_epoch']}), {timings['seconds_per_epoch'] * 1000:.1f} ms/epoch",
         f"time: load {timings['load_s']:.2f} s, fit {timings['fit_s']:.2f} s, "
         f"total {timings['total_s']:.2f} s",
     ]
+    lines += [f"note: {note}" for note in report.get("notes", ())]
     names = next((list(part) for part in report["metrics"].values() if part), [])
     lines.append("".join([f"{'metrics':<12}", *(f"{name:>12}" for name in names)]))
     for part, values in report["metrics"].items():
@@ -319,6 +381,8 @@ def run(args: argparse.Namespace, options: TrainOptions, cli: dict[str, Any]) ->
         )
         return EXIT_OK
     table = load_table(cli, os.environ.get("MLP_DATA_DIR") or None)  # the CLI's one other variable
+    for note in table.notes:
+        print(f"note: {note}", file=sys.stderr, flush=True)
     store.check_free_space(estimate_version_bytes(table, options))
     assets = load_assets() if "report" in cli else None
     callback, close = progress_callback(options.epochs, _metric_name(table, options))
@@ -370,6 +434,8 @@ def _parse_and_run(argv: Sequence[str] | None) -> int:
         return _fail(str(error), EXIT_USAGE)
     try:
         return run(args, options, cli)
+    except ColumnOptionError as error:  # --drop/--categorical naming no feature: a bad option
+        return _fail(str(error), EXIT_USAGE)
     except (ModelError, StoreError, OSError) as error:
         return _fail(str(error), EXIT_FAILURE)
     except Exception as error:  # never a traceback; the type name helps a bug report

@@ -13,9 +13,10 @@ None), ``rows`` ({train, validation, test} counts), ``n_features``, ``metrics`` 
 validation, test}: accuracy and log_loss, or mse, mae and r2; None for an empty part),
 ``confusion_matrix`` (test part, rows = true class, columns = predicted, in ``classes``
 order; None for regressors or without a test part), ``timings`` (load_s, fit_s,
-evaluate_s, total_s, seconds_per_epoch), ``epochs_run``, ``best_epoch``, ``stop_reason``
-and ``options``. ``metrics.train`` is measured on the rows the network trained on (its
-validation part excluded).
+evaluate_s, total_s, seconds_per_epoch), ``epochs_run``, ``best_epoch``, ``stop_reason``,
+``options``, and what reading the data left out: ``skipped_rows`` (rows without a target),
+``dropped_columns`` and ``notes`` (one sentence each, ``Table.notes``). ``metrics.train`` is
+measured on the rows the network trained on (its validation part excluded).
 """
 
 from __future__ import annotations
@@ -203,9 +204,10 @@ def check_targets(table: Table, task: str, base: Network | None = None) -> None:
     if task == "classification" and y.ndim == 1:
         classes = np.unique(y)
         if len(classes) < 2 and base is None:
+            skipped = f" after skipping {table.skipped_rows} without one" if table.skipped_rows else ""
             raise DataError(
-                f"target column {column!r} has a single class ({label_list(classes)[0]!r}): "
-                "classification needs at least 2"
+                f"{table.source}: target column {column!r} has a single class "
+                f"({label_list(classes)[0]!r}){skipped}: classification needs at least 2"
             )
     if base is not None:
         _check_base_targets(y, base)
@@ -286,10 +288,13 @@ def train_model(
     fit_idx, test_idx = split.fit_rows, split.test_rows
     net = base if base is not None else options.network(task)
     fit_started = time.perf_counter()
+    # Forced types only when there are some: the library takes feature_types from issue 14 on.
+    forced = {"feature_types": dict(table.feature_types)} if table.feature_types else {}
     history = net.fit(
         table.x[fit_idx],
         table.y[fit_idx],
         feature_names=table.feature_names,
+        **forced,
         target_names=table.target_names if len(table.target_names) == target_columns(table.y) else None,
         callback=callback,
         warm_start=base is not None,
@@ -327,6 +332,9 @@ def train_model(
         "best_epoch": history.best_epoch,
         "stop_reason": history.stop_reason,
         "options": options.as_dict(),
+        "skipped_rows": table.skipped_rows,
+        "dropped_columns": list(table.dropped_columns),
+        "notes": list(table.notes),
     }
     return TrainResult(net, history, report, validation_idx, test_idx)
 
@@ -347,7 +355,7 @@ def estimate_version_bytes(table: Table, options: TrainOptions) -> int:
     header and ``metadata.json``. Measured: bundled digits, 200 epochs, 71 KB + 1.4 KB;
     estimated 103 KB.
     """
-    n_features = table.x.shape[1]
+    n_features = _input_width(table.x)
     try:
         task = resolve_task(table, options)
     except InvalidInputError:
@@ -361,6 +369,18 @@ def estimate_version_bytes(table: Table, options: TrainOptions) -> int:
     parameter_bytes = n_parameters * np.dtype(options.dtype).itemsize
     header_bytes = n_features * _BYTES_PER_FEATURE + options.epochs * _BYTES_PER_EPOCH
     return parameter_bytes + header_bytes + _SLACK_BYTES
+
+
+def _input_width(x: np.ndarray) -> int:
+    """An upper bound on the network inputs the raw features ``x`` (n_samples, n_features) encode
+    to: one per numeric feature plus a missing indicator; one per category, missing and "other"."""
+    if x.dtype != object:
+        return x.shape[1] + int(np.isnan(x).any(axis=0).sum())
+    width = 0
+    for column in x.T:
+        texts = {cell for cell in column if isinstance(cell, str)}
+        width += len(texts) + 2 if texts else 2
+    return width
 
 
 def publish(
