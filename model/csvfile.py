@@ -119,8 +119,10 @@ class _Reading:
         return is_missing_token(cell, self.tokens) or cell.strip().lstrip("+-").lower() == "nan"
 
     def error(self, message: str, number: int | None = None, column: str | None = None) -> DataError:
-        where = "".join([f", row {number}" if number else "", f", column {column!r}" if column else ""])
-        return DataError(f"{self.label}{where}: {message}")
+        """``file: row N, column 'X': message`` (the parts that apply)."""
+        parts = (f"row {number}" if number else "", f"column {column!r}" if column else "")
+        where = ", ".join(part for part in parts if part)
+        return DataError(f"{self.label}: {where}: {message}" if where else f"{self.label}: {message}")
 
 
 Body = list[tuple[int, list[str]]]  # (row number in the file, its cells)

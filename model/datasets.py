@@ -57,7 +57,7 @@ BUNDLED: dict[str, BundledDataset] = {
         "penguins.csv", "species", "Palmer penguins, 3 species, 344 rows; text columns and NA cells"
     ),
     "cars": BundledDataset(
-        "cars.csv", "mpg", "fuel economy (regression) of 406 cars; origin is text, empty cells"
+        "cars.csv", "mpg", "fuel economy of cars (regression), 398 rows (+8 without mpg); origin is text"
     ),
 }
 

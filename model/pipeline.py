@@ -204,10 +204,10 @@ def check_targets(table: Table, task: str, base: Network | None = None) -> None:
     if task == "classification" and y.ndim == 1:
         classes = np.unique(y)
         if len(classes) < 2 and base is None:
-            skipped = f" after skipping {table.skipped_rows} without one" if table.skipped_rows else ""
+            skipped = table.skipped_rows and f" after skipping {table.skipped_rows} row(s) with no target"
             raise DataError(
                 f"{table.source}: target column {column!r} has a single class "
-                f"({label_list(classes)[0]!r}){skipped}: classification needs at least 2"
+                f"({label_list(classes)[0]!r}){skipped or ''}: classification needs at least 2"
             )
     if base is not None:
         _check_base_targets(y, base)

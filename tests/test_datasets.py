@@ -1,4 +1,5 @@
-"""CSV reading into a Table, its error messages, and the bundled dataset registry."""
+"""CSV reading into a Table (typed columns, missing values, what is left out), its error
+messages, and the bundled dataset registry."""
 
 from __future__ import annotations
 
@@ -9,8 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.datasets import BUNDLED, DEFAULT_DATASET, DataError, load_bundled, parse_csv, read_csv
+from model.datasets import (
+    BUNDLED,
+    DEFAULT_DATASET,
+    MISSING_TOKENS,
+    ColumnOptionError,
+    DataError,
+    load_bundled,
+    parse_csv,
+    read_csv,
+)
 from model.nn.errors import InvalidInputError
+from model.nn.missing import is_missing_token
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -31,7 +42,8 @@ def test_bundled_iris_keeps_its_species_as_strings() -> None:
 
 
 def test_an_unknown_bundled_name_is_refused_with_the_known_names() -> None:
-    with pytest.raises(DataError, match=r"unknown dataset 'mnist'; bundled datasets: digits, iris"):
+    known = "cars, digits, iris, penguins"
+    with pytest.raises(DataError, match=rf"unknown dataset 'mnist'; bundled datasets: {known}$"):
         load_bundled("mnist")
 
 
@@ -125,12 +137,13 @@ def test_a_byte_order_mark_blank_lines_and_spaces_around_numbers_are_tolerated(t
         ("a,b\n", None, r"no data rows after the header"),
         ("a,b\n1,2\n3\n", None, r"row 3 has 1 cell\(s\), the header has 2"),
         ("a,b\n1,2\n\n3,4,5\n", None, r"row 4 has 3 cell\(s\), the header has 2"),
-        ("a,b\n1,2\n,3\n", None, r"row 3, column 'a': missing value"),
-        ("a,c,b\n1,2,0\n4,red,1\n", None, r"row 3, column 'c': 'red' is not a number"),
-        ("a,b\n1,0\nnan,1\n", None, r"row 3, column 'a': 'nan' is not a finite number"),
-        ("a,b\n1,0\n-inf,1\n", None, r"row 3, column 'a': '-inf' is not a finite number"),
-        ("a,b\n1,0\n2,\n", None, r"row 3, column 'b': missing target value"),
-        ("a,b\n1,0\n2,nan\n", None, r"row 3, column 'b': 'nan' is not a finite number"),
+        ("a,b\n1,0\n-inf,1\n", None, r"^CSV text: row 3, column 'a': '-inf' is not a finite number$"),
+        ("a,b\n1,0\n1e400,1\n", None, r"row 3, column 'a': '1e400' is not a finite number"),
+        ("a,b\n1,0\n2,inf\n", None, r"row 3, column 'b': 'inf' is not a finite number"),
+        ("a,b\n1,\n2,NA\n", None, r"^CSV text: no data row has a target value \(column 'b'\)"),
+        ("a,b,y\n,NA,0\n?,,1\n", None, r"^CSV text: no usable feature column \(left out: a, b\)"),
+        (",,\n1,2,3\n", None, r"^CSV text: the header row names no column"),
+        ("a b y\n1 2 3\n", None, r"the header is one column \('a b y'\): the separator looks wrong"),
         ("a,b\n1,0\n", "label", r"no column 'label'; columns are: a, b"),
         (
             "a,b,c\n1,2,x\n",
@@ -138,7 +151,6 @@ def test_a_byte_order_mark_blank_lines_and_spaces_around_numbers_are_tolerated(t
             r"several target columns must all be numeric, got text at row 2, column 'c'",
         ),
         ("a,a\n1,2\n", None, r"duplicate column name\(s\) in the header: a"),
-        ("a,,b\n1,2,3\n", None, r"header column 2 has no name"),
         ("a\n1\n", None, r"every column is a target; at least one feature column is needed"),
     ],
 )
@@ -164,4 +176,134 @@ def test_a_missing_file_a_directory_and_a_binary_file_are_named_in_the_message(t
 
 def test_messages_use_the_given_name_for_csv_text() -> None:
     with pytest.raises(DataError, match=r"^upload: row 2, column 'a'"):
-        parse_csv("a,b\nx,1\n", name="upload")
+        parse_csv("a,b\ninf,1\n", name="upload")
+
+
+def test_missing_cells_of_a_numeric_column_are_nan_in_a_float_matrix() -> None:
+    table = parse_csv("a,b,y\n1,2,x\n,3,y\nNA,4,x\n?,5,y\n-NaN,6,x\n")
+    assert table.x.dtype == np.float64
+    np.testing.assert_array_equal(table.x[:, 0], [1, np.nan, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(table.x[:, 1], [2, 3, 4, 5, 6])
+
+
+def test_a_text_column_makes_an_object_matrix_of_floats_strings_and_none() -> None:
+    table = parse_csv("a,color,y\n1,red,x\n,blue,y\n2.5,NA,x\n")
+    assert table.x.dtype == object
+    assert table.x.tolist() == [[1.0, "red"], [None, "blue"], [2.5, None]]
+    assert type(table.x[0, 0]) is float and table.feature_types == {}
+
+
+@pytest.mark.parametrize("token", MISSING_TOKENS)
+def test_every_default_missing_token_is_missing_in_a_text_column(token: str) -> None:
+    table = parse_csv(f"color,y\nred,a\n{token},b\n")
+    assert table.x[:, 0].tolist() == ["red", None]
+    assert is_missing_token(f" {token} ")
+
+
+def test_na_values_replace_the_default_tokens_and_an_empty_cell_stays_missing() -> None:
+    table = parse_csv("color,n,y\nNA,1,a\n-,-999,b\n,2,c\n", na_values=["-", "-999"])
+    assert table.x.tolist() == [["NA", 1.0], [None, None], [None, 2.0]]
+
+
+def test_categorical_keeps_a_numeric_looking_column_as_text_with_its_leading_zeros() -> None:
+    table = parse_csv("zip,size,y\n02134,1,a\n10001,2,b\n,3,a\n", categorical=["zip"])
+    assert table.x.tolist() == [["02134", 1.0], ["10001", 2.0], [None, 3.0]]
+    assert table.feature_types == {"zip": "categorical"}
+
+
+def test_drop_leaves_out_columns_and_the_table_names_them_in_the_header_order() -> None:
+    table = parse_csv("id,a,row,b,y\n7,1,1,2,x\n8,3,2,4,y\n", drop={"row", "id"})
+    assert table.feature_names == ("a", "b") and table.dropped_columns == ("id", "row")
+    np.testing.assert_array_equal(table.x, [[1, 2], [3, 4]])
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "message"),
+    [
+        ({"drop": ["ID"]}, "drop", r"^CSV text: no column 'ID' to drop; columns are: id, a, y"),
+        ({"categorical": ["zpi"]}, "categorical", r"no column 'zpi' to treat as categorical; columns are"),
+        ({"drop": ["y"]}, "drop", r"column 'y' is a target, not a feature"),
+        ({"categorical": ["y"]}, "categorical", r"column 'y' is a target, not a feature"),
+        ({"drop": ["a"], "categorical": ["a"]}, "drop", r"column 'a' is both dropped and categorical"),
+    ],
+)
+def test_a_column_option_naming_no_feature_is_refused_as_a_bad_option(
+    options: dict, field: str, message: str
+) -> None:
+    with pytest.raises(ColumnOptionError, match=message) as caught:
+        parse_csv("id,a,y\n1,2,x\n", **options)
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("header", [",a,y", '"",a,y', "a,,y"])
+def test_a_header_cell_with_no_name_is_left_out_with_a_note(header: str) -> None:
+    text = "\n".join([header, "1,5,x", "2,6,y", ""]) if header != "a,,y" else "a,,y\n5,1,x\n6,2,y\n"
+    table = parse_csv(text)
+    assert table.feature_names == ("a",) and table.target_names == ("y",)
+    np.testing.assert_array_equal(table.x[:, 0], [5, 6])
+    assert len(table.notes) == 1 and "has no name in the header" in table.notes[0]
+
+
+def test_a_trailing_separator_leaves_an_unnamed_column_and_the_target_is_the_last_named_one() -> None:
+    table = parse_csv("a,b,\n1,x,\n2,y,\n")
+    assert table.feature_names == ("a",) and table.target_names == ("b",)
+
+
+def test_a_feature_column_with_no_value_is_left_out_and_named() -> None:
+    table = parse_csv("a,empty,y\n1,,x\n2,NA,y\n")
+    assert table.feature_names == ("a",) and table.dropped_columns == ("empty",)
+    assert table.notes == ("column 'empty' has no value in any row: left out",)
+
+
+def test_rows_without_a_target_are_skipped_counted_and_listed() -> None:
+    lines = ["a,y", *(f"{i},{'' if i % 3 == 0 else i % 2}" for i in range(1, 21))]
+    table = parse_csv("\n".join(lines) + "\n")
+    assert table.n_samples == 14 and table.skipped_rows == 6
+    assert table.y.dtype == np.int64 and 0 not in table.x[:, 0] % 3
+    assert table.notes == ("skipped 6 rows with no target value ('y'): rows 4, 7, 10, 13, 16, ...",)
+
+
+@pytest.mark.parametrize(("separator", "name"), [(";", "';'"), ("\t", "tab"), ("|", "'|'")])
+def test_a_semicolon_tab_or_bar_separated_file_is_read_like_a_comma_separated_one(
+    separator: str, name: str
+) -> None:
+    text = "a,b,color,y\n1,2.5,red,x\n3,,blue,y\n"
+    expected = parse_csv(text)
+    table = parse_csv(text.replace(",", separator))
+    assert table.feature_names == expected.feature_names and table.x.tolist() == expected.x.tolist()
+    assert table.notes == (f"columns are separated by {name}",) and expected.notes == ()
+
+
+def test_separators_inside_cells_do_not_change_a_comma_separated_file() -> None:
+    table = parse_csv('a,note,y\n1,"x;y|z",a\n2,w;v,b\n')
+    assert table.x.tolist() == [[1.0, "x;y|z"], [2.0, "w;v"]] and table.notes == ()
+
+
+def test_bundled_penguins_has_text_columns_missing_values_and_three_species() -> None:
+    table = load_bundled("penguins")
+    assert table.x.shape == (344, 7) and table.x.dtype == object
+    assert table.feature_names == (
+        "island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex", "year",
+    )  # fmt: skip
+    columns = dict(zip(table.feature_names, table.x.T, strict=True))
+    assert {type(cell) for cell in columns["island"]} == {str}
+    assert set(columns["sex"]) == {"male", "female", None}
+    missing = {name: sum(cell is None for cell in column) for name, column in columns.items()}
+    assert missing == {
+        "island": 0, "bill_length_mm": 2, "bill_depth_mm": 2, "flipper_length_mm": 2, "body_mass_g": 2,
+        "sex": 11, "year": 0,
+    }  # fmt: skip
+    assert {type(cell) for cell in columns["body_mass_g"] if cell is not None} == {float}
+    assert dict(zip(*np.unique(table.y, return_counts=True), strict=True)) == {
+        "Adelie": 152, "Chinstrap": 68, "Gentoo": 124,
+    }  # fmt: skip
+    assert table.skipped_rows == 0 and table.notes == ()
+
+
+def test_bundled_cars_is_a_regression_table_that_skips_rows_without_mpg() -> None:
+    table = load_bundled("cars")
+    assert table.y.dtype == np.float64 and table.n_samples == 398 and table.skipped_rows == 8
+    columns = dict(zip(table.feature_names, table.x.T, strict=True))
+    assert sum(cell is None for cell in columns["horsepower"]) == 6
+    assert set(columns["origin"]) == {"USA", "Europe", "Japan"}
+    assert load_bundled("cars", drop=["origin"]).x.dtype == np.float64

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import SETOSA
+from helpers import NEEDS_FEATURE_SCHEMA, SETOSA
 
 import model
 from model.datasets import DataError, Table, load_bundled, parse_csv
@@ -175,7 +175,12 @@ def test_the_callback_sees_every_epoch_and_can_stop_training(iris_table: Table) 
 @pytest.mark.parametrize(
     ("text", "options", "message"),
     [
-        ("a,label\n1,x\n2,x\n3,x\n", {}, r"target column 'label' has a single class \('x'\)"),
+        ("a,label\n1,x\n2,x\n3,x\n", {}, r"^CSV text: target column 'label' has a single class \('x'\)"),
+        (
+            "a,label\n1,x\n2,\n3,x\n4,NA\n",
+            {},
+            r"^CSV text: target column 'label' has a single class \('x'\) after skipping 2 row\(s\) with no",
+        ),
         ("a,label\n1,x\n2,y\n3,x\n", {"task": "regression"}, r"target column 'label' holds text \('x'\)"),
         ("a,label\n1,true\n2,false\n3,x\n", {"task": "regression"}, r"holds text \('true'\)"),
         ("a,y\n1,0\n2,1\n", {}, r"too few rows: CSV text has 2 data rows, not enough for a test part"),
@@ -268,3 +273,56 @@ def test_regression_targets_that_are_not_numbers_are_refused_naming_one(y: np.nd
     table = Table(np.zeros((40, 1)), y, ("a",), ("y",), "test")
     with pytest.raises(DataError, match=message):
         train_model(table, TrainOptions(task="regression"))
+
+
+def test_the_report_lists_the_rows_skipped_and_the_columns_left_out_when_reading() -> None:
+    rng = np.random.default_rng(0)
+    lines = [",a,empty,id,label"]  # an unnamed row-number column, an empty one, one dropped
+    for i, a in enumerate(rng.normal(size=60)):
+        label = "" if i % 10 == 0 else "big" if a > 0 else "small"
+        lines.append(f"{i},{a:.3f},,{1000 + i},{label}")
+    table = parse_csv("\n".join(lines) + "\n", drop=["id"])
+    report = train_model(table, TrainOptions(**FAST)).report
+    assert report["skipped_rows"] == 6 and sum(report["rows"].values()) == 54
+    assert report["dropped_columns"] == ["empty", "id"] and report["n_features"] == 1
+    assert report["notes"] == list(table.notes) and len(report["notes"]) == 3
+    assert json.loads(json.dumps(report)) == report
+
+
+def test_the_size_estimate_counts_one_input_per_category_and_per_missing_indicator() -> None:
+    def estimate(text: str) -> int:
+        return estimate_version_bytes(parse_csv(text), TrainOptions(hidden=(10,), epochs=1))
+
+    few = "c,y\n" + "".join(f"{'ab'[i % 2]},{i % 2}\n" for i in range(40))
+    many = "c,y\n" + "".join(f"k{i},{i % 2}\n" for i in range(40))
+    numbers = "c,y\n" + "".join(f"{i},{i % 2}\n" for i in range(40))
+    with_missing = "c,y\n" + "".join(f"{i if i % 5 else 'NA'},{i % 2}\n" for i in range(40))
+    per_input = 10 * np.dtype(TrainOptions().dtype).itemsize + 4 * 8 + 64  # first-layer weights, header
+    assert estimate(many) - estimate(few) >= 38 * per_input
+    assert estimate(with_missing) - estimate(numbers) >= per_input
+
+
+@NEEDS_FEATURE_SCHEMA
+def test_bundled_penguins_trains_on_its_text_and_missing_values_and_predicts_a_raw_row() -> None:
+    result = train_model(load_bundled("penguins"), TrainOptions(seed=0))
+    assert result.report["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
+    assert result.report["metrics"]["test"]["accuracy"] > 0.9
+    row = {"island": "Biscoe", "bill_length_mm": 48.0, "bill_depth_mm": 15.0, "flipper_length_mm": 220.0,
+           "body_mass_g": 5200.0, "sex": None, "year": 2008}  # fmt: skip
+    assert result.net.predict([row]).tolist() == ["Gentoo"]
+
+
+@NEEDS_FEATURE_SCHEMA
+def test_a_forced_categorical_column_reaches_the_network_as_categorical() -> None:
+    lines = ["zip,size,label"] + [f"{z:05d},{i % 7},{'ab'[z % 2]}" for i, z in enumerate([2134, 10001] * 30)]
+    table = parse_csv("\n".join(lines) + "\n", categorical=["zip"])
+    net = train_model(table, TrainOptions(**FAST, seed=0)).net
+    types = {feature.name: feature.type for feature in net.schema.features}
+    assert types == {"zip": "categorical", "size": "numeric"}
+
+
+@NEEDS_FEATURE_SCHEMA
+def test_bundled_cars_trains_a_regressor_on_its_mixed_columns() -> None:
+    result = train_model(load_bundled("cars"), TrainOptions(seed=0))
+    assert result.report["task"] == "regression" and result.report["skipped_rows"] == 8
+    assert result.report["metrics"]["test"]["r2"] > 0.7

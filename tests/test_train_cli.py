@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import NEEDS_FEATURE_SCHEMA
 
 import model
 from model.cli import main, progress_callback
@@ -159,17 +160,30 @@ BAD_INPUT = [
         "no column 'label'; columns are: a, b",
     ),
     (
-        {"d.csv": "a,b,c\n1,2,x\n1,oops,y\n"},
+        {"d.csv": "a,b,c\n1,2,x\ninf,3,y\n"},
         ["--data", "d.csv"],
         1,
-        "row 3, column 'b': 'oops' is not a number",
+        "error: d.csv: row 3, column 'a': 'inf' is not a finite number",
+    ),
+    ({"d.csv": "a b c\n1 2 x\n"}, ["--data", "d.csv"], 1, "the separator looks wrong"),
+    ({"d.csv": "a,b,c\n,,x\nNA,?,y\n"}, ["--data", "d.csv"], 1, "d.csv: no usable feature column (left"),
+    ({"d.csv": "a,b\n1,NA\n2,\n"}, ["--data", "d.csv"], 1, "d.csv: no data row has a target value"),
+    (
+        {"d.csv": "a,b\n" + "1,x\n" * 20 + "2,\n"},
+        ["--data", "d.csv"],
+        1,
+        "d.csv: target column 'b' has a single class ('x') after skipping 1 row(s) with no target",
     ),
     (
-        {"d.csv": "a,b,c\n1,2,x\nnan,3,y\n"},
-        ["--data", "d.csv"],
-        1,
-        "row 3, column 'a': 'nan' is not a finite",
+        {"d.csv": "a,b\n1,x\n"},
+        ["--data", "d.csv", "--categorical", "zpi"],
+        2,
+        "error: d.csv: no column 'zpi' to treat as categorical; columns are: a, b",
     ),
+    ({"d.csv": "a,b\n1,x\n"}, ["--data", "d.csv", "--drop", "b"], 2, "column 'b' is a target, not a feature"),
+    ({}, ["--dataset", "iris", "--drop", "petal"], 2, "iris.csv: no column 'petal' to drop; columns are"),
+    ({"c.toml": "na_values = 3\n"}, ["--config", "c.toml"], 2, "na_values must be a list of strings, got 3"),
+    ({"c.toml": "categorical = [1]\n"}, ["--config", "c.toml"], 2, "categorical must be a column name or"),
     ({"d.csv": "a,b\n1,x\n2,y\n"}, ["--data", "d.csv"], 1, "too few rows: d.csv has 2 data rows"),
     ({"d.csv": "a,b\n" + "1,x\n" * 20}, ["--data", "d.csv"], 1, "target column 'b' has a single class ('x')"),
     ({"d.csv": ""}, ["--data", "d.csv"], 1, "d.csv: the file is empty"),
@@ -203,7 +217,7 @@ def test_bad_input_exits_with_one_error_line_and_publishes_nothing(
         (tmp_path / name).write_text(content)
     done = run(tmp_path, *FAST, *args)
     assert done.returncode == code
-    lines = [line for line in done.stderr.splitlines() if not line.startswith("epoch ")]
+    lines = [line for line in done.stderr.splitlines() if not line.startswith(("epoch ", "note: "))]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], done.stderr
     assert done.stdout == ""
     assert_nothing_published(tmp_path / "models")
@@ -352,3 +366,37 @@ def test_python_dash_m_model_cli_is_the_same_command() -> None:
     command = [sys.executable, "-m", "model.cli", "--help"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("usage: mlp-train")
+
+
+def test_what_reading_left_out_is_printed_as_notes_and_listed_in_the_report(tmp_path: Path) -> None:
+    lines = ['"","x1","x2","empty","color"']  # R's write.csv: a row-number column with no name
+    rng = np.random.default_rng(2)
+    for i, (x1, x2) in enumerate(rng.normal(size=(60, 2)), start=1):
+        color = "NA" if i % 12 == 0 else "red" if x1 > 0 else "blue"
+        lines.append(f'"{i}",{x1:.3f},{x2:.3f},NA,"{color}"')
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    done = run(tmp_path, "--json", *FAST, "--data", "r.csv", "--drop", "x2")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["skipped_rows"] == 5 and report["dropped_columns"] == ["x2", "empty"]
+    assert report["n_features"] == 1 and sum(report["rows"].values()) == 55
+    notes = [line.removeprefix("note: ") for line in done.stderr.splitlines() if line.startswith("note: ")]
+    assert notes == report["notes"] and len(notes) == 3
+    human = run(tmp_path, *FAST, "--data", "r.csv", "--drop", "x2")
+    assert "(5 skipped: no target)" in human.stdout
+    assert all(f"note: {note}" in human.stdout for note in notes)
+
+
+def test_column_options_come_from_a_config_file_and_the_command_line_wins(tmp_path: Path) -> None:
+    text = "id,a,b,label\n" + "".join(f"{i},{i % 5},{i % 3},{'xy'[i % 2]}\n" for i in range(40))
+    (tmp_path / "d.csv").write_text(text)
+    (tmp_path / "c.toml").write_text('data = "d.csv"\ndrop = ["id", "b"]\nna_values = "-"\n')
+    assert run_json(tmp_path, "--config", "c.toml", *FAST)["dropped_columns"] == ["id", "b"]
+    assert run_json(tmp_path, "--config", "c.toml", *FAST, "--drop", "id")["dropped_columns"] == ["id"]
+
+
+@NEEDS_FEATURE_SCHEMA
+def test_bundled_penguins_trains_from_the_command_line(tmp_path: Path) -> None:
+    report = run_json(tmp_path, "--dataset", "penguins", "--categorical", "year", "--seed", "0")
+    assert report["classes"] == ["Adelie", "Chinstrap", "Gentoo"] and report["n_features"] == 7
+    assert report["metrics"]["test"]["accuracy"] > 0.9
