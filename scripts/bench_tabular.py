@@ -22,12 +22,14 @@ is ``Network.predict`` on the raw values, so it includes the encoding; scikit-le
 pipeline's ``predict`` on the same values with ``None`` as NaN (its imputers' marker; the
 conversion is not timed). Both take an object matrix, and a pandas DataFrame when pandas is
 installed (numeric columns float64). Repeats are interleaved; medians. PASS when
-scikit-learn's time over ours is at least 2 for every input form.
+scikit-learn's time over ours is at least 2 for every input form. ``--blas-threads 1`` pins
+both to one BLAS thread (threadpoolctl, a scikit-learn dependency): on a shared machine,
+OpenBLAS threads competing with other processes for the cores make matrix products erratic.
 
 Needs the ``bench`` extra (scikit-learn; pandas optional); the product never imports them.
 
 Usage: ``python scripts/bench_tabular.py [--seeds 5] [--tables penguins,cars] [--rows 10000]
-[--repeats 7] [--set epochs=300]``
+[--repeats 7] [--blas-threads 1] [--set epochs=300]``
 """
 
 from __future__ import annotations
@@ -168,21 +170,27 @@ def as_dataframe(x: np.ndarray, names: Sequence[str]) -> Any:
     )
 
 
-def median_seconds(calls: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median wall time of each call over ``repeats`` interleaved rounds (after one warm-up)."""
-    times: dict[str, list[float]] = {label: [] for label in calls}
+def median_seconds(calls: dict[str, Callable[[], object]], repeats: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, process CPU) seconds of each call over ``repeats`` interleaved rounds,
+    after one warm-up. CPU time leaves out the waits for a core that another process holds."""
+    times: dict[str, list[tuple[float, float]]] = {label: [] for label in calls}
     for call in calls.values():
         call()
     for _ in range(repeats):
         for label, call in calls.items():
-            started = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             call()
-            times[label].append(time.perf_counter() - started)
-    return {label: statistics.median(values) for label, values in times.items()}
+            times[label].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return {
+        label: (statistics.median(wall for wall, _ in values), statistics.median(cpu for _, cpu in values))
+        for label, values in times.items()
+    }
 
 
-def speed(table: Table, models: dict[str, Any], n_rows: int, repeats: int) -> dict[str, dict[str, float]]:
-    """Seconds to predict ``n_rows`` raw rows, ours and scikit-learn's, per input form."""
+def speed(
+    table: Table, models: dict[str, Any], n_rows: int, repeats: int
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """(wall, CPU) seconds to predict ``n_rows`` raw rows, ours and scikit-learn's, per input form."""
     x, names = resample(table.x, n_rows, np.random.default_rng(0)), table.feature_names
     forms: dict[str, tuple[Any, Any]] = {"object matrix": (x, for_sklearn(x))}
     with contextlib.suppress(ImportError):  # pandas is optional
@@ -216,14 +224,16 @@ def print_quality(name: str, row: dict[str, Any]) -> bool:
     return passed
 
 
-def print_speed(name: str, timings: dict[str, dict[str, float]]) -> bool:
+def print_speed(name: str, timings: dict[str, dict[str, tuple[float, float]]]) -> bool:
+    """One line per input form: wall ms, their ratio (the verdict), and the CPU time ratio."""
     passed = True
     for form, seconds in timings.items():
-        ratio = seconds["sklearn"] / seconds["ours"]
+        (ours, ours_cpu), (theirs, theirs_cpu) = seconds["ours"], seconds["sklearn"]
+        ratio = theirs / ours
         passed &= ratio >= 2.0
         print(
-            f"{name:<10}{form:<16}{seconds['ours'] * 1e3:>10.1f}{seconds['sklearn'] * 1e3:>12.1f}"
-            f"{ratio:>9.2f}x  {verdict(ratio >= 2.0)}",
+            f"{name:<10}{form:<16}{ours * 1e3:>10.1f}{theirs * 1e3:>12.1f}{ratio:>9.2f}x"
+            f"{theirs_cpu / ours_cpu:>9.2f}x  {verdict(ratio >= 2.0)}",
             flush=True,
         )
     return passed
@@ -235,9 +245,14 @@ def main() -> None:
     parser.add_argument("--tables", default=",".join(TABLES), help="comma-separated bundled tables")
     parser.add_argument("--rows", type=int, default=10_000, help="rows predicted in the speed test")
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds in the speed test")
+    parser.add_argument("--blas-threads", type=int, help="limit BLAS threads (default: the library's)")
     parser.add_argument("--set", action="append", default=[], help="override an option: key=value")
     args = parser.parse_args()
     overrides = dict(parse_override(text) for text in args.set)
+    if args.blas_threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.blas_threads, user_api="blas")  # for the whole run
     names = [name.strip() for name in args.tables.split(",")]
     print(f"options: {TrainOptions.from_mapping(overrides).as_dict()}; median [range] of {args.seeds} seeds")
     print(f"{'table':<10}{'metric':<10}{'ours':>26}{'sklearn':>26}{'sklearn, scaled y':>26}  ours >= sklearn")
@@ -246,8 +261,8 @@ def main() -> None:
         row = quality(load_bundled(name), overrides, args.seeds)
         quality_passed &= print_quality(name, row)
         models[name] = row["models"]
-    print(f"\npredicting {args.rows} rows, median of {args.repeats}; ratio = sklearn / ours")
-    print(f"{'table':<10}{'input':<16}{'ours ms':>10}{'sklearn ms':>12}{'ratio':>10}  >= 2x")
+    print(f"\npredicting {args.rows} rows, median of {args.repeats}; ratios: sklearn / ours (wall, CPU)")
+    print(f"{'table':<10}{'input':<16}{'ours ms':>10}{'sklearn ms':>12}{'ratio':>10}{'CPU':>10}  >= 2x")
     speed_passed = True
     for name in names:
         speed_passed &= print_speed(name, speed(load_bundled(name), models[name], args.rows, args.repeats))
