@@ -125,6 +125,7 @@ def quality(table: Table, overrides: dict[str, Any], seeds: int) -> dict[str, An
         task = resolve_task(table, options)
         fit, test = split_test(table, options, task)
         result = train_model(table, options)
+        assert np.array_equal(result.test_rows, test)  # both models scored on the same rows
         ours.append(result.report["metrics"]["test"][METRICS[task]])
         reference = fit_quietly(sklearn_model(task, table.x, seed), x_sklearn[fit], table.y[fit])
         theirs.append(float(reference.score(x_sklearn[test], table.y[test])))
@@ -161,7 +162,8 @@ def resample(x: np.ndarray, n_rows: int, rng: np.random.Generator) -> np.ndarray
 
 
 def as_dataframe(x: np.ndarray, names: Sequence[str]) -> Any:
-    """``x`` as a pandas DataFrame (numeric columns float64, text columns object with NaN)."""
+    """``x`` as a pandas DataFrame: numeric columns float64, text columns as pandas infers them
+    (pandas 3: its ``str`` dtype, NaN for missing)."""
     import pandas as pd
 
     text = set(text_columns(x))

@@ -37,8 +37,7 @@ def test_the_tabular_benchmark_scores_both_models_on_both_tables_and_times_their
     assert set(scores) == {"penguins", "cars"}, done.stdout
     assert min(scores["penguins"]) > 0.6, done.stdout  # 3 species: chance is about 0.44
     assert min(scores["cars"]) > 0.0, done.stdout  # R^2 above predicting the mean
-    speed_rows = re.findall(
-        r"^(penguins|cars) +object matrix +[\d.]+ +[\d.]+ +[\d.]+x +[\d.]+x  (PASS|MISSED)$", done.stdout, re.M
-    )
+    timing = r"object matrix +[\d.]+ +[\d.]+ +[\d.]+x +[\d.]+x  (PASS|MISSED)$"
+    speed_rows = re.findall(rf"^(penguins|cars) +{timing}", done.stdout, re.M)
     assert [table for table, _ in speed_rows] == ["penguins", "cars"], done.stdout
     assert re.search(r"^quality: (PASS|MISSED); speed: (PASS|MISSED)$", done.stdout, re.M), done.stdout
