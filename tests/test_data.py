@@ -31,7 +31,7 @@ def test_iris_has_150_rows_of_4_positive_features_and_three_balanced_species() -
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
 def test_every_bundled_dataset_reads_whole_with_its_registered_target_and_row_count(name: str) -> None:
-    # read_csv refuses a row whose cell count differs from the header's, or a non-numeric feature.
+    # read_csv refuses a row whose cell count differs from the header's, or a non-finite number.
     table = load_bundled(name)
     assert table.target_names == (BUNDLED[name].target,)
     assert table.x.shape == (table.n_samples, len(table.feature_names)) and len(table.y) == table.n_samples
