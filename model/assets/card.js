@@ -77,15 +77,29 @@ const MlpCard = (() => {
     return el("table", { className: "metrics" }, el("thead", {}, head), el("tbody", {}, body));
   }
 
+  /** A feature's training values in words: its range (and median), or its categories. */
+  function valuesText(feature) {
+    if (feature.type === "categorical") {
+      const categories = (feature.categories || []).map(String);
+      return `${categories.length} categor${categories.length === 1 ? "y" : "ies"}: ${categories.join(", ")}`;
+    }
+    const median = typeof feature.median === "number" ? `, median ${fmt(feature.median, 4)}` : "";
+    return `${fmt(feature.min, 4)} to ${fmt(feature.max, 4)}${median}`;
+  }
+
+  /** Every feature's type, training range or categories, and share of missing values in training. */
   function featuresTable(features) {
-    const rows = features.map((f) => el("tr", {}, el("th", { scope: "row" }, f.name),
-      el("td", { className: "number" }, fmt(f.min, 4)), el("td", { className: "number" }, fmt(f.max, 4))));
+    const rows = features.map((f) => el("tr", { "data-feature": f.name }, el("th", { scope: "row" }, f.name),
+      el("td", {}, f.type === "categorical" ? "categorical" : "numeric"),
+      el("td", { className: "values" }, valuesText(f)),
+      el("td", { className: "number" }, typeof f.missing_share === "number" ? charts.formatPercent(f.missing_share) : "–")));
     const table = el("table", { className: "features" },
-      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "feature"), el("th", { scope: "col" }, "min"),
-        el("th", { scope: "col" }, "max"))),
+      el("thead", {}, el("tr", {}, ["feature", "type", "training values", "missing"].map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, rows));
+    const categorical = features.filter((f) => f.type === "categorical").length;
+    const kinds = categorical ? ` (${categorical} categorical)` : "";
     return el("details", { open: features.length <= 12 },
-      el("summary", {}, `${features.length} features, with their training ranges`), table);
+      el("summary", {}, `${features.length} features${kinds}: type, training range or categories, missing share`), table);
   }
 
   /** Fill `container` with the card: facts, architecture, data summary, metrics, confusion matrix. */
@@ -146,7 +160,7 @@ const MlpCard = (() => {
     );
   }
 
-  return { el, svg, figure, facts, metricsTable, renderCard, renderCurves };
+  return { el, svg, figure, facts, metricsTable, featuresTable, renderCard, renderCurves };
 })();
 
 if (typeof module === "object" && module.exports) module.exports = MlpCard;
