@@ -176,7 +176,7 @@
       body = forms.trainRequest($("train-source").value, $("train-data").value, $("train-target").value, {
         hidden: $("train-hidden").value, epochs: $("train-epochs").value,
         learning_rate: $("train-learning-rate").value, activation: $("train-activation").value,
-        base: $("train-base").value, activate: $("train-activate").value,
+        base: $("train-base").value, activate: $("train-activate").value, categorical: $("train-categorical").value,
       });
     } catch (error) {
       say("train-message", error.message, "error");
@@ -301,6 +301,7 @@
     const pasted = $("train-source").value === "paste";
     $("train-data").disabled = !pasted;
     $("train-target").disabled = !pasted;
+    $("train-categorical").disabled = !pasted;
   }
 
   // ------------------------------------------------------------ start

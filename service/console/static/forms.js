@@ -119,8 +119,9 @@ const MlpForms = (() => {
 
   /**
    * The POST /train body. source: "paste" or a bundled dataset name; options: strings from the
-   * form {hidden, epochs, learning_rate, activation, base, activate}; blank means the
-   * server's default.
+   * form {hidden, epochs, learning_rate, activation, base, activate, categorical}; blank means
+   * the server's default. `categorical`: comma-separated columns forced categorical
+   * (feature_types); the others' types are inferred by the service.
    */
   function trainRequest(source, pasted, targetName, options) {
     const body = source === "paste" ? trainingData(pasted, targetName) : { dataset: source };
@@ -134,6 +135,8 @@ const MlpForms = (() => {
       if (value === null || !valid(value)) throw new InputError(`${name.replace("_", " ")}: not a valid value`);
       body[name] = value;
     }
+    const categorical = String(options.categorical ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+    if (source === "paste" && categorical.length > 0) body.feature_types = Object.fromEntries(categorical.map((name) => [name, "categorical"]));
     if (options.activation) body.activation = options.activation;
     if (options.base) body.base = options.base;
     if (options.activate) body.activate = options.activate;

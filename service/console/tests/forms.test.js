@@ -57,6 +57,10 @@ test("trainRequest leaves blank options to the server and converts the others", 
     instances: [[1], [2]], targets: [0, 1], feature_names: ["a"], hidden: [16, 8], epochs: 30,
     learning_rate: 0.01, activation: "tanh", base: "active", activate: "always",
   });
+  const typed = forms.trainRequest("paste", "zip,y\n1001,0\n2002,1", "", { ...blank, categorical: " zip, grade ," });
+  assert.deepEqual(typed.feature_types, { zip: "categorical", grade: "categorical" });
+  assert.deepEqual(typed.instances, [[1001], [2002]], "the service, not the page, applies the types");
+  assert.equal(forms.trainRequest("iris", "", "", { ...blank, categorical: "zip" }).feature_types, undefined);
   assert.throws(() => forms.trainRequest("iris", "", "", { epochs: "2.5" }), /epochs: not a valid value/);
   assert.throws(() => forms.trainRequest("iris", "", "", { learning_rate: "0" }), /learning rate/);
   assert.throws(() => forms.trainRequest("iris", "", "", { hidden: "8,0" }), /hidden layers/);
