@@ -21,7 +21,7 @@ OTHER: dict[str, Any] = {
     "hidden": [8, 4], "activation": "tanh", "init": "he", "dtype": "float64", "seed": None,
     "epochs": 7, "batch_size": 16, "learning_rate": 0.01, "optimizer": "sgd", "momentum": 0.5,
     "nesterov": True, "l2": 0.0, "lr_schedule": "cosine", "val_fraction": 0.2, "patience": 3,
-    "min_delta": 0.01, "task": "regression", "test_fraction": 0.3,
+    "min_delta": 0.01, "max_categories": 10, "task": "regression", "test_fraction": 0.3,
 }  # fmt: skip
 OPTIONS = TrainOptions.options()
 

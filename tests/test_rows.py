@@ -10,7 +10,8 @@ import pytest
 from conftest import IRIS_FEATURES
 
 from model import Network, Problem, RowsError, infer, rows_to_matrix
-from model.nn.rows import MAX_PROBLEMS, as_feature_matrix
+from model import as_table
+from model.nn.rows import MAX_PROBLEMS
 
 NAMES = ("a", "b", "c")
 
@@ -46,9 +47,10 @@ def test_without_feature_names_the_first_row_gives_them() -> None:
         ([[1, 2], [1, 2, 3, 4], [1, 2, 3]], [((0,), "length"), ((1,), "length")]),
         ([[1, 2, 3], {"a": 1, "b": 2, "c": 3}], [((1,), "type")]),
         ([[1, 2, 3], "abc"], [((1,), "type")]),
-        ([[1, "x", 3], [None, 2, "4"]], [((0, 1), "number"), ((1, 0), "finite")]),
+        ([[1, "x", 3], [{}, 2, "4"]], [((1, 0), "number")]),
         ([[1, [2], 3]], [((0, 1), "number")]),
-        ([[1, 2, float("nan")], [float("inf"), 2, 3]], [((0, 2), "finite"), ((1, 0), "finite")]),
+        ([[1, 2, float("nan")], [float("inf"), 2, 3]], [((1, 0), "finite")]),
+        ([[1, "x", float("-inf")]], [((0, 2), "finite")]),
         ([[1, 2, 1e999]], [((0, 2), "finite")]),
         ([named(1, 2, 3), {"a": 1, "b": 2}], [((1, "c"), "missing")]),
         ([named(1, 2, 3), {"a": 1, "b": 2, "c": 3, "d": 4}], [((1, "d"), "unknown_feature")]),
@@ -57,8 +59,8 @@ def test_without_feature_names_the_first_row_gives_them() -> None:
             [((0, "c"), "missing"), ((0, "x"), "unknown_feature")],
         ),
         ([named(1, 2, 3), [1, 2, 3]], [((1,), "type")]),
-        ([named(1, float("nan"), 3)], [((0, "b"), "finite")]),
-        ([named(1, "two", 3)], [((0, "b"), "number")]),
+        ([named(1, float("inf"), 3)], [((0, "b"), "finite")]),
+        ([named(1, "two", [3])], [((0, "c"), "number")]),
     ],
 )
 def test_bad_rows_are_refused_with_every_problem_located(rows: list, problems: list) -> None:
@@ -86,6 +88,29 @@ def test_more_rows_than_the_bound_is_one_problem_for_the_whole_batch() -> None:
     assert rows_to_matrix([[1, 2, 3]] * 3, NAMES, max_rows=3).x.shape == (3, 3)
 
 
+def test_text_and_missing_values_are_raw_values_for_the_schema_to_judge() -> None:
+    numbers = rows_to_matrix([[1, None, "4"], [2.5, float("nan"), 3]], NAMES)
+    assert numbers.x.dtype == np.float64 and numbers.columns is None
+    np.testing.assert_array_equal(numbers.x, [[1, np.nan, 4], [2.5, np.nan, 3]])
+    text = rows_to_matrix([named(1, "red", None), named(2, "NA", 3)], NAMES)
+    assert text.x.dtype == object and text.columns == NAMES
+    assert text.x.tolist() == [[1, "red", None], [2, "NA", 3]]
+
+
+@pytest.mark.parametrize(
+    ("rows", "problems"),
+    [
+        ([[1, "x", 3], [None, 2, "4"]], [((0, 1), "number"), ((1, 0), "finite")]),
+        ([named(1, float("nan"), 3)], [((0, "b"), "finite")]),
+        ([named(1, "two", 3)], [((0, "b"), "number")]),
+    ],
+)
+def test_numbers_only_refuses_text_and_missing_values_as_before(rows: list, problems: list) -> None:
+    with pytest.raises(RowsError) as raised:
+        rows_to_matrix(rows, NAMES, numbers_only=True)
+    assert [(problem.loc, problem.kind) for problem in raised.value.problems] == problems
+
+
 def test_a_value_beyond_float32s_range_is_not_finite_in_a_float32_matrix() -> None:
     assert rows_to_matrix([[1e39, 1, 1]], NAMES).x[0, 0] == 1e39
     with pytest.raises(RowsError, match=r"rows\.0\.0: must be a finite float32 number"):
@@ -98,13 +123,13 @@ def test_problems_never_hold_the_callers_values() -> None:
     assert "secret-value" not in str(raised.value.problems)
 
 
-def test_arrays_take_the_fast_path_and_report_non_finite_cells_located() -> None:
+def test_arrays_take_the_fast_path_and_report_infinite_cells_located(iris_net) -> None:
     x = np.ones((3, 2), dtype=np.float32)
-    assert as_feature_matrix(x) is x  # no copy
-    x_bad = np.array([[1.0, np.nan], [np.inf, 1.0]])
-    with pytest.raises(RowsError, match="X must be finite: row 0, column 1 is nan") as raised:
-        as_feature_matrix(x_bad)
-    assert [problem.loc for problem in raised.value.problems] == [(0, 1), (1, 0)]
+    assert as_table(x)[0] is x  # no copy
+    x_bad = np.array([[1.0, np.nan, 1.0, np.inf], [-np.inf, 1.0, 1.0, 1.0]])
+    with pytest.raises(RowsError, match="X must be finite: row 0, column 3 is inf") as raised:
+        iris_net.predict(x_bad)
+    assert [problem.loc for problem in raised.value.problems] == [(0, 3), (1, 0)]
 
 
 # ---------------------------------------------------------------- inference

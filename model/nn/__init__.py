@@ -2,7 +2,9 @@
 
 Everything here is pure NumPy and imports nothing outside ``model/nn/``: layers (``dense``,
 ``backprop``), ``activations``, ``losses``, ``initializers``, ``optimizers``, ``schedules``, the
-training loop (``training``), preprocessing and validation, rows to a matrix (``rows``),
+training loop (``training``), preprocessing and validation, rows to a matrix (``rows``), any
+table to raw values (``tables``), the feature schema and its encoder (``features``, over
+``columns``),
 inference (``inference``), ``metrics``, the estimator (``network``), what a fitted network
 holds (``state``) and its file format (``artifact``). The application around it (datasets, the
 training pipeline, the model store, the CLI, the report) lives one level up, in ``model/``.
@@ -20,7 +22,8 @@ from .errors import (
     Problem,
     RowsError,
 )
-from .inference import Inference, infer
+from .features import FEATURE_TYPES, MAX_CATEGORIES, MISSING_TOKENS, Encoded, FeatureSchema
+from .inference import FLAG_KINDS, Inference, infer
 from .initializers import INITIALIZERS
 from .losses import OUTPUT_LOSSES
 from .network import Network, load, loads
@@ -29,18 +32,25 @@ from .options import NetworkConfig
 from .preprocessing import MAX_AUTO_CLASSES, infer_task
 from .rows import RowMatrix, check_finite, rows_to_matrix, too_many_rows
 from .schedules import SCHEDULES
+from .tables import as_table
 from .training import EpochRecord, History, TrainingConfig, TrainingDivergedError
 
 __all__ = [
     "ACTIVATIONS",
+    "FEATURE_TYPES",
+    "FLAG_KINDS",
     "FORMAT_VERSION",
     "INITIALIZERS",
     "MAX_AUTO_CLASSES",
+    "MAX_CATEGORIES",
+    "MISSING_TOKENS",
     "OPTIMIZERS",
     "OUTPUT_LOSSES",
     "SCHEDULES",
     "ArtifactError",
+    "Encoded",
     "EpochRecord",
+    "FeatureSchema",
     "History",
     "Inference",
     "InvalidConfigError",
@@ -54,6 +64,7 @@ __all__ = [
     "RowsError",
     "TrainingConfig",
     "TrainingDivergedError",
+    "as_table",
     "check_finite",
     "infer",
     "infer_task",

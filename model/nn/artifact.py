@@ -4,13 +4,19 @@ A file holds a network's ``Hyperparameters`` and ``NetworkState`` (``state``); t
 and reads those two values and knows nothing of ``Network`` itself (``network.load`` rebuilds one
 from what ``read`` returns).
 
-Arrays: ``params`` (the flat parameter vector, see ``dense``), ``x_mean``, ``x_scale``,
-``feature_min``, ``feature_max`` (n_features,) and, for regressors, ``y_mean``, ``y_scale``
-(n_targets,). ``header`` is the UTF-8 JSON header as a uint8 array. The header holds the
-format version, architecture, task, labels, target names (optional: older files
-have none), feature names, training configuration and
-history, metrics, library version, created-at, and a SHA-256 checksum over every array and
-the rest of the header, so any change to the file is detected.
+Arrays: ``params`` (the flat parameter vector, see ``dense``), ``x_mean``, ``x_scale``
+(n_inputs,) and, for regressors, ``y_mean``, ``y_scale`` (n_targets,). ``header`` is the
+UTF-8 JSON header as a uint8 array. The header holds the format version, architecture, task,
+labels, target names (optional: older files have none), feature names, the feature schema
+(``schema``: each feature's type, range or categories, median, missing share; see
+``features.FeatureSchema.as_dict``), the feature ranges (derived from the schema, for
+readers of the card), training configuration and history, metrics, library version,
+created-at, and a SHA-256 checksum over every array and the rest of the header, so any change
+to the file is detected.
+
+Format 2 added the schema. Format 1 files (numeric features only, ranges in the arrays
+``feature_min``/``feature_max``) still load: their schema is all numeric, without missing
+values, and the training mean stands in for the median they did not record.
 
 ``read`` opens with ``allow_pickle=False`` and validates the file before returning; every
 failure is an ``ArtifactError`` naming what is wrong.
@@ -29,12 +35,14 @@ import numpy as np
 
 from .dense import Parameters
 from .errors import ArtifactError
+from .features import FeatureSchema
 from .preprocessing import Scaler, label_list
 from .state import Hyperparameters, NetworkState
 from .training import EpochRecord, History, TrainingConfig
 
 FORMAT = "mlp-service.network"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 LIBRARY_VERSION = "0.1.0"
 
 
@@ -51,9 +59,10 @@ def describe(hyperparameters: Hyperparameters, state: NetworkState) -> dict[str,
         "target_names": None if state.target_names is None else list(state.target_names),
         "classes": None if state.classes is None else label_list(state.classes),
         "feature_names": list(state.feature_names),
+        "schema": state.schema.as_dict(),
         "feature_ranges": {
-            "min": state.feature_min.tolist(),
-            "max": state.feature_max.tolist(),
+            "min": [None if np.isnan(v) else v for v in state.schema.feature_min.tolist()],
+            "max": [None if np.isnan(v) else v for v in state.schema.feature_max.tolist()],
         },
         "architecture": {
             "layer_sizes": list(state.params.sizes),
@@ -79,8 +88,6 @@ def _arrays(state: NetworkState) -> dict[str, np.ndarray]:
         "params": state.params.flat,
         "x_mean": state.x_scaler.mean,
         "x_scale": state.x_scaler.scale,
-        "feature_min": state.feature_min,
-        "feature_max": state.feature_max,
     }
     if state.y_scaler is not None:
         arrays |= {"y_mean": state.y_scaler.mean, "y_scale": state.y_scaler.scale}
@@ -158,10 +165,10 @@ def _read_npz(raw: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         raise ArtifactError(f"model file header is not JSON: {error}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ArtifactError(f"not a {FORMAT} file")
-    if header.get("format_version") != FORMAT_VERSION:
+    if header.get("format_version") not in READABLE_VERSIONS:
         raise ArtifactError(
             f"unsupported model format version {header.get('format_version')!r} "
-            f"(this library reads {FORMAT_VERSION})"
+            f"(this library reads {', '.join(map(str, READABLE_VERSIONS))})"
         )
     for name, array in arrays.items():
         if name != "header" and (array.dtype.kind != "f" or not np.isfinite(array).all()):
@@ -193,16 +200,24 @@ def _state(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> NetworkStat
         n_targets=header["n_targets"],
         target_names=None if names is None else tuple(str(name) for name in names),
         feature_names=tuple(header["feature_names"]),
+        schema=_schema(arrays, header),
         x_scaler=Scaler(arrays["x_mean"], arrays["x_scale"]),
         y_scaler=Scaler(arrays["y_mean"], arrays["y_scale"]) if "y_mean" in arrays else None,
-        feature_min=arrays["feature_min"],
-        feature_max=arrays["feature_max"],
         n_train_samples=training["n_samples"],
         history=None if training["history"] is None else _history(training["history"]),
         training_config=None if training["config"] is None else TrainingConfig(**training["config"]),
         validation_metrics=header["metrics"]["validation"],
         created_at=header["created_at"],
     )
+
+
+def _schema(arrays: dict[str, np.ndarray], header: dict[str, Any]) -> FeatureSchema:
+    """The header's schema; format 1: all numeric, from the stored ranges (the training mean
+    stands in for the median, which format 1 did not record)."""
+    if header["format_version"] >= 2:
+        return FeatureSchema.from_dict(header["schema"])
+    names = tuple(header["feature_names"])
+    return FeatureSchema.numeric(names, arrays["feature_min"], arrays["feature_max"], arrays["x_mean"])
 
 
 def _history(record: dict[str, Any]) -> History:

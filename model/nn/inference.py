@@ -5,24 +5,31 @@ later batch scorer): one forward pass, the network's own label decoding
 (``preprocessing.decode_labels``, which ``Network.predict`` uses too), and the per-value flags.
 Front doors only encode the result for their wire.
 
-Flags are boolean masks (n_rows, n_features) by kind. The one kind today is ``out_of_range``:
-a value outside the [min, max] the model saw in training, where its answers are extrapolation.
+Flags are boolean masks (n_rows, n_features) over the original features, by kind (the
+feature schema sets them, ``features.FeatureSchema.encode``):
+
+- ``out_of_range``: a numeric value outside the [min, max] the model saw in training, where
+  its answers are extrapolation;
+- ``unknown_categories``: a categorical value never seen in training (encoded as all zeros);
+- ``missing``: a missing value, imputed (numeric) or given its missing level (categorical).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .features import FLAG_KINDS, MISSING, OUT_OF_RANGE, UNKNOWN_CATEGORIES
 from .preprocessing import decode_labels
 
 if TYPE_CHECKING:  # the network imports this package's modules; only its type is needed here
     from .network import Network
 
-OUT_OF_RANGE = "out_of_range"
+__all__ = ["FLAG_KINDS", "MISSING", "OUT_OF_RANGE", "UNKNOWN_CATEGORIES", "Inference", "infer"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,7 @@ class Inference:
     probabilities : ndarray of shape (n_rows, n_classes) or None
         Classifiers only, columns in ``net.classes`` order.
     flags : dict of str to ndarray of shape (n_rows, n_features), bool
-        By kind (``OUT_OF_RANGE``), True where a value is flagged.
+        By kind (``FLAG_KINDS``), True where a value is flagged.
     feature_names : tuple of str
         The columns' names, for reporting flags.
     """
@@ -68,13 +75,19 @@ class Inference:
         return int(self.flags[kind].any(axis=1).sum())
 
 
-def infer(net: Network, x: np.ndarray) -> Inference:
-    """Predictions, probabilities and flags for ``x`` (n_rows, n_features), e.g. from ``rows_to_matrix``."""
+def infer(net: Network, x: Any, columns: Sequence[str] | None = None) -> Inference:
+    """Predictions, probabilities and flags for raw values ``x`` (n_rows, n_features), e.g.
+    ``rows_to_matrix(...).x`` (or any table ``Network.predict`` takes).
+
+    ``columns`` names the columns in problem locations (``RowMatrix.columns``: rows given by
+    name); without it problems are located by column index. Raises ``RowsError`` for a value
+    the schema refuses (text in a numeric feature, an infinity).
+    """
+    encoded = net.encode(x, columns)  # (n_rows, n_inputs) and the flags, encoded once
     probabilities = None
     if net.task == "classification":
-        probabilities = net.predict_proba(x)  # (n_rows, n_classes)
+        probabilities = net.predict_proba(encoded)  # (n_rows, n_classes)
         predictions = decode_labels(probabilities, net.classes, net.multilabel)
     else:
-        predictions = net.predict(x).astype(np.float64, copy=False)
-    outside = (x < net.feature_min) | (x > net.feature_max)  # (n_rows, n_features)
-    return Inference(predictions, probabilities, {OUT_OF_RANGE: outside}, net.feature_names)
+        predictions = net.predict(encoded).astype(np.float64, copy=False)
+    return Inference(predictions, probabilities, encoded.flags, net.feature_names)

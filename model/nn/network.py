@@ -27,6 +27,7 @@ from . import artifact, metrics
 from .activations import ACTIVATIONS
 from .dense import Parameters, forward
 from .errors import ArtifactError, InvalidConfigError, InvalidInputError, ModelError, NotFittedError
+from .features import Encoded, FeatureSchema
 from .initializers import INITIALIZERS
 from .losses import OUTPUT_LOSSES
 from .preprocessing import (
@@ -39,11 +40,11 @@ from .preprocessing import (
     label_list,
     unique_labels,
 )
-from .rows import as_feature_matrix, feature_matrix
 from .splitting import train_validation_split
 from .state import Hyperparameters, InState, NetworkState, check
+from .tables import as_table
 from .training import Callback, History, TrainingConfig, train
-from .validation import as_target_array, check_feature_names
+from .validation import as_target_array
 
 TASKS = ("classification", "regression")
 DTYPES = ("float32", "float64")
@@ -70,8 +71,13 @@ class Network:
         and data give bit-identical parameters.
 
     What ``fit`` learns (``task`` once inferred, ``params``, ``classes``, the scalers, the
-    feature ranges, the training record...) is read as attributes and kept in ``state``
+    feature schema, the training record...) is read as attributes and kept in ``state``
     (a ``NetworkState``).
+
+    ``fit``, ``predict``, ``predict_proba`` and ``evaluate`` take a table in any form
+    ``tables.as_table`` accepts: a 2-D array, a dict of columns, a list of records or a pandas
+    DataFrame. Features may be numeric or categorical and values may be missing; the feature
+    schema (``schema``, see ``features``) encodes them into the network's inputs.
     """
 
     # Set by fit (or by from_state); the unfitted defaults are NetworkState's.
@@ -82,11 +88,10 @@ class Network:
     multilabel = InState()
     n_targets = InState()  # regression: 1-D y gives None, (n, k) gives k
     target_names = InState()  # y's column names, when known
-    feature_names = InState()
+    feature_names = InState()  # the original features (before encoding)
+    schema = InState()  # FeatureSchema: each feature's type, categories or range, missing share
     x_scaler = InState()
     y_scaler = InState()
-    feature_min = InState()
-    feature_max = InState()
     n_train_samples = InState()
     history = InState()
     training_config = InState()
@@ -142,12 +147,29 @@ class Network:
 
     @property
     def n_features(self) -> int:
+        """Features a row has (before encoding)."""
+        self._require_fitted()
+        return len(self.feature_names)
+
+    @property
+    def n_inputs(self) -> int:
+        """Inputs of the network (after encoding: one-hot levels, missing indicators)."""
         self._require_fitted()
         return self.params.sizes[0]
 
     @property
+    def feature_min(self) -> np.ndarray:
+        """The training minimum of each feature (n_features,), NaN for categorical ones."""
+        return None if self.schema is None else self.schema.feature_min
+
+    @property
+    def feature_max(self) -> np.ndarray:
+        """The training maximum of each feature (n_features,), NaN for categorical ones."""
+        return None if self.schema is None else self.schema.feature_max
+
+    @property
     def layer_sizes(self) -> tuple[int, ...]:
-        """(n_features, *hidden, n_outputs) once fitted."""
+        """(n_inputs, *hidden, n_outputs) once fitted."""
         self._require_fitted()
         return self.params.sizes
 
@@ -171,17 +193,22 @@ class Network:
         *,
         feature_names: Sequence[str] | None = None,
         target_names: Sequence[str] | None = None,
+        feature_types: dict[str, str] | None = None,
         callback: Callback | None = None,
         warm_start: bool = False,
         **hyperparameters: Any,
     ) -> History:
         """Train on ``X`` (n_samples, n_features) and targets ``y``; return the history.
 
-        ``y``: 1-D labels (ints, strings...) or values, or a 2-D 0/1 matrix (multi-label) or
-        float matrix (several regression targets). Hyperparameters are ``TrainingConfig``'s
-        fields (epochs, batch_size, learning_rate, optimizer, momentum, nesterov, l2,
-        lr_schedule, val_fraction, patience, min_delta). ``warm_start=True`` continues from
-        the current parameters, keeping the preprocessing, labels and task. ``target_names``
+        ``X``: any form ``as_table`` takes; ``feature_names`` names an array's columns, or
+        picks (and orders) the columns of a named form. ``feature_types`` forces types
+        (``{"zip": "categorical"}``); the rest are inferred (``features``). ``y``: 1-D labels
+        (ints, strings...) or values, or a 2-D 0/1 matrix (multi-label) or float matrix
+        (several regression targets). Hyperparameters are ``TrainingConfig``'s fields (epochs,
+        batch_size, learning_rate, optimizer, momentum, nesterov, l2, lr_schedule,
+        val_fraction, patience, min_delta, max_categories). ``warm_start=True`` continues from
+        the current parameters, keeping the preprocessing, the schema (its numeric ranges
+        widen), labels and task. ``target_names``
         names ``y``'s columns (one per column; for multi-label they become the ``classes``).
         """
         unknown = set(hyperparameters) - set(TrainingConfig.names())
@@ -191,15 +218,19 @@ class Network:
             )
         config = TrainingConfig(**hyperparameters)
         warm = warm_start and self.is_fitted
-        x, x_min, x_max = feature_matrix(X, self.n_features if warm else None)
-        y_array = as_target_array(y, len(x))
+        if warm and feature_names is not None and tuple(feature_names) != self.feature_names:
+            raise InvalidInputError("feature_names differ from the model's; warm start keeps them")
+        if warm and feature_types is not None:
+            raise InvalidConfigError("warm start keeps the feature schema: feature_types cannot change it")
+        raw, names = as_table(X, self.feature_names if warm else feature_names)  # (n_samples, n_features)
+        y_array = as_target_array(y, len(raw))
         if warm:
-            if feature_names is not None and tuple(feature_names) != self.feature_names:
-                raise InvalidInputError("feature_names differ from the model's; warm start keeps them")
+            schema = self.schema.widened(raw)
         else:
             self.target_names = _target_names(target_names, y_array)
             self._set_up_targets(y_array)
-            self.feature_names = check_feature_names(feature_names, x.shape[1])
+            schema = FeatureSchema.fit(raw, names, feature_types, config.max_categories)
+        x = schema.encode(raw, flags=False).x  # (n_samples, n_inputs); float input: raw itself
         y_encoded = self._encode_targets(y_array)
         rng = np.random.default_rng(self.seed)
         stratify = y_encoded if self.output_loss == "softmax_cross_entropy" or self.state.is_binary else None
@@ -211,10 +242,8 @@ class Network:
             self.x_scaler = Scaler.fit(x_train)
             if self.task == "regression":
                 self.y_scaler = Scaler.fit(y_train)
-            self.feature_min, self.feature_max = x_min.astype(np.float64), x_max.astype(np.float64)
-        else:
-            self.feature_min = np.minimum(self.feature_min, x_min)
-            self.feature_max = np.maximum(self.feature_max, x_max)
+            self.feature_names = names
+        self.schema = schema
         params = self._initial_parameters(x.shape[1], rng, warm)
         evaluate = None
         if len(val_idx):
@@ -230,7 +259,7 @@ class Network:
         self.params, self.history, self.training_config = params, history, config
         self.created_at = None  # new parameters: a new model, dated when saved
         self.n_train_samples = len(train_idx) + (self.n_train_samples if warm else 0)
-        self.validation_metrics = self.evaluate(x[val_idx], y_array[val_idx]) if len(val_idx) else {}
+        self.validation_metrics = self.evaluate(raw[val_idx], y_array[val_idx]) if len(val_idx) else {}
         return history
 
     def _set_up_targets(self, y: np.ndarray) -> None:
@@ -305,10 +334,27 @@ class Network:
         return evaluate
 
     # ------------------------------------------------------------------ prediction
+    def encode(self, X: Any, columns: Sequence[str] | None = None, *, flags: bool = True) -> Encoded:
+        """``X`` (any form ``as_table`` takes) as the network's inputs (n_samples, n_inputs),
+        before standardization, with the flags of its values (``FeatureSchema.encode``).
+
+        ``predict``, ``predict_proba`` and ``evaluate`` accept the result in place of ``X``, so
+        a caller wanting flags and predictions encodes once (``inference.infer``).
+        """
+        self._require_fitted()
+        if isinstance(X, Encoded):
+            return X
+        raw, _ = as_table(X, self.feature_names)
+        return self.schema.encode(raw, None if columns is None else tuple(columns), flags=flags)
+
     def _outputs(self, X: Any) -> np.ndarray:
         """Output-layer activations (n_samples, n_outputs); reads the model, writes nothing."""
-        self._require_fitted()
-        x = self.x_scaler.transform(as_feature_matrix(X, self.n_features), self.dtype)
+        if isinstance(X, Encoded):
+            x = X.x
+        else:
+            self._require_fitted()
+            x = self.schema.encode(as_table(X, self.feature_names)[0], flags=False).x  # (n, n_inputs)
+        x = self.x_scaler.transform(x, self.dtype)
         logits = forward(self.params, ACTIVATIONS[self.activation], x)
         return OUTPUT_LOSSES[self.output_loss].output(logits)
 
@@ -340,12 +386,11 @@ class Network:
         predicted, in ``classes`` order; only up to ``metrics.MAX_CONFUSION_CLASSES`` classes)
         for single-label classifiers; accuracy (exact rows)
         and brier for multi-label; mse, mae, r2 for regressors (in target units)."""
-        self._require_fitted()
-        x = as_feature_matrix(X, self.n_features)
-        y_array = as_target_array(y, len(x))
+        x = self.encode(X, flags=False)
+        y_array = as_target_array(y, len(x.x))
         if self.task == "regression":
             truth = as_regression_targets(y_array)
-            predicted = self.predict(x).reshape(len(x), -1)
+            predicted = self.predict(x).reshape(len(x.x), -1)
             return {
                 "mse": metrics.mean_squared_error(truth, predicted),
                 "mae": metrics.mean_absolute_error(truth, predicted),
@@ -371,7 +416,8 @@ class Network:
 
     # ------------------------------------------------------------------ persistence
     def describe(self) -> dict[str, Any]:
-        """JSON-ready summary: architecture, task, features and ranges, classes, training."""
+        """JSON-ready summary (the model card): architecture, task, the feature schema (each
+        feature's type, categories or range, missing share), classes, training."""
         self._require_fitted()
         return artifact.describe(self.hyperparameters, self.state)
 

@@ -1,25 +1,31 @@
-"""Rows to the network's matrix: the one place where caller rows are checked and converted.
+"""Rows to the model's raw values: the one place where caller rows are checked and converted.
 
-Two ways in, one set of checks, one error (``RowsError``, a list of located ``Problem``):
+``rows_to_matrix(rows, feature_names)`` takes rows as lists (values in feature order) or as
+mappings (values by feature name), as JSON requests, the console, CSV files and the library's
+records give them; ``feature_names=None`` learns the features from the first row (its keys, or
+its width). One error, ``RowsError``, a list of located ``Problem``s.
 
-- ``rows_to_matrix(rows, feature_names)``: rows as lists (values in feature order) or as
-  mappings (values by feature name), as JSON requests, the console and CSV files give them;
-  ``feature_names=None`` learns the features from the first row (its keys, or its width).
-- ``as_feature_matrix(x, n_features)`` / ``feature_matrix``: arrays, the library's fast path
-  for ``Network.fit``/``predict`` (no copy of a float32 or float64 array).
+The result is the raw-values matrix the feature schema encodes (``features``): float (NaN =
+missing) when every cell is a number (or numeric text), else object with the cells as given
+(numbers, text, None). A missing value (None, NaN) is not a problem here; an infinity, or a
+cell that is neither a number, text nor null, is. Whether text may stand in a feature is the
+schema's question (``FeatureSchema.encode``). ``numbers_only=True`` keeps the strict rule
+(every cell a finite number), for callers that have no schema to ask.
 
 Locations are relative to the rows (``(i,)``, ``(i, j)``, ``(i, "name")``); every front door
 prefixes its own path. At most ``MAX_PROBLEMS`` problems are collected: enough to fix a batch
 in one go, bounded whatever the batch. The happy path is whole-array work plus one ``len``
-per row (lists) or one key comparison per row (mappings); cells are looked at one by one only
-to locate a problem numpy found.
+per row (lists) or one key comparison per row (mappings), and, for rows with text, one type
+check per cell; cells are looked at one by one otherwise only to locate a problem numpy found.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
@@ -35,13 +41,17 @@ class RowMatrix:
     Attributes
     ----------
     x : ndarray of shape (n_rows, n_features)
-        Finite values, columns in ``feature_names`` order.
+        Raw values, columns in ``feature_names`` order: float (NaN = missing), or object.
     feature_names : tuple of str
         The columns' names: the ones given, or those learned from the first row.
+    columns : tuple of str or None
+        The names to locate later problems by (``FeatureSchema.encode(x, columns)``): the
+        feature names for rows given by name, None (by index) for rows given as lists.
     """
 
     x: np.ndarray
     feature_names: tuple[str, ...]
+    columns: tuple[str, ...] | None = None
 
 
 def rows_to_matrix(
@@ -50,8 +60,9 @@ def rows_to_matrix(
     *,
     max_rows: int | None = None,
     dtype: Any = np.float64,
+    numbers_only: bool = False,
 ) -> RowMatrix:
-    """Rows as a finite matrix (n_rows, n_features) in the model's feature order.
+    """Rows as raw values (n_rows, n_features) in the model's feature order.
 
     Parameters
     ----------
@@ -64,13 +75,16 @@ def rows_to_matrix(
     max_rows : int, optional
         Refuse more rows than this (one problem at ``()``, kind ``too_long``).
     dtype : numpy dtype
-        Of the matrix; values beyond its range become inf and are refused as not finite.
+        Of a numeric matrix; values beyond its range become inf and are refused as not finite.
+    numbers_only : bool
+        Refuse text (kind ``number``) and missing values (kind ``finite``), as before text
+        and missing values were features.
 
     Raises
     ------
     RowsError
         With up to ``MAX_PROBLEMS`` problems: a row's length, a missing or unknown feature,
-        a value that is not a number or not finite.
+        an infinite value, a cell that is a list or an object (kind ``number``).
     """
     if len(rows) == 0:
         raise RowsError([Problem((), "no rows: at least one is needed", "too_short")])
@@ -94,11 +108,16 @@ def rows_to_matrix(
             x = np.array(values, dtype=dtype)  # (n_rows, n_features)
     except (TypeError, ValueError):
         x = None
-    if x is None or x.ndim != 2:
-        problems = _cell_problems(values, dtype, columns)
-        raise RowsError(problems or [Problem((), "rows must hold numbers", "number")])
-    check_finite(x, columns)
-    return RowMatrix(x, names)
+    if x is not None and x.ndim == 2:
+        check_finite(x, columns, allow_missing=not numbers_only)
+        return RowMatrix(x, names, columns)
+    if not numbers_only:
+        raw = _object_matrix(values, len(names))
+        if raw is not None:
+            _raise_if(_object_problems(raw, columns))
+            return RowMatrix(raw, names, columns)
+    problems = _cell_problems(values, dtype, columns, numbers_only)
+    raise RowsError(problems or [Problem((), "rows must hold numbers", "number")])
 
 
 def too_many_rows(max_rows: int, n_rows: int | None = None, n_features: int | None = None) -> RowsError:
@@ -108,15 +127,25 @@ def too_many_rows(max_rows: int, n_rows: int | None = None, n_features: int | No
     return RowsError([Problem((), f"{limit}{got}", "too_long")])
 
 
-def check_finite(x: np.ndarray, columns: Sequence[str] | None = None, message: str | None = None) -> None:
+def check_finite(
+    x: np.ndarray,
+    columns: Sequence[str] | None = None,
+    message: str | None = None,
+    *,
+    allow_missing: bool = False,
+) -> None:
     """Refuse NaN and infinities in ``x`` (n_rows, n_features), located at ``(row, column)``.
 
     ``columns`` names the columns in locations (rows given by name); ``message`` replaces the
-    error's text (the library's own wording for arrays).
+    error's text (the library's own wording for arrays); ``allow_missing`` lets NaN through
+    (a missing value) and refuses only infinities.
     """
     if np.isfinite(x).all():
         return
-    found = np.argwhere(~np.isfinite(x))[:MAX_PROBLEMS].tolist()
+    bad = np.isinf(x) if allow_missing else ~np.isfinite(x)
+    if not bad.any():
+        return
+    found = np.argwhere(bad)[:MAX_PROBLEMS].tolist()
     rule = _finite_rule(x.dtype)
     problems = [Problem((i, j if columns is None else columns[j]), rule, "finite") for i, j in found]
     raise RowsError(problems, message)
@@ -168,13 +197,45 @@ def _key_problems(rows: Sequence[Any], names: tuple[str, ...]) -> list[Problem]:
     return problems[:MAX_PROBLEMS]
 
 
+_CELL_TYPES = frozenset({str, float, int, bool, type(None)})
+_INFINITIES = (math.inf, -math.inf)
+
+
+def _object_matrix(values: Sequence[Sequence[Any]], width: int) -> np.ndarray | None:
+    """Rows with text as an object matrix (n_rows, width), or None when a cell is a sequence."""
+    try:
+        raw = np.array(values, dtype=object)
+    except (TypeError, ValueError):
+        return None
+    return raw if raw.shape == (len(values), width) else None
+
+
+def _object_problems(raw: np.ndarray, columns: Sequence[str] | None) -> list[Problem]:
+    """Cells that are neither a number, text nor null, and infinities (one type check per cell)."""
+    flat = raw.ravel().tolist()
+    bad = [k for k, cell in enumerate(flat) if type(cell) not in _CELL_TYPES or cell in _INFINITIES]
+    problems = []
+    for k in bad:  # numpy scalars (library records) pass here unless infinite
+        i, j = divmod(k, raw.shape[1])
+        cell, loc = flat[k], (i, j if columns is None else columns[j])
+        if isinstance(cell, numbers.Real) and math.isinf(cell):
+            problems.append(Problem(loc, _finite_rule(np.dtype(np.float64)), "finite"))
+        elif not isinstance(cell, numbers.Real | np.bool_ | str):
+            problems.append(Problem(loc, "must be a number, a text or null", "number"))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    return problems
+
+
 def _cell_problems(
-    values: Sequence[Sequence[Any]], dtype: Any, columns: Sequence[str] | None
+    values: Sequence[Sequence[Any]], dtype: Any, columns: Sequence[str] | None, numbers_only: bool = True
 ) -> list[Problem]:
     """Locate the cells numpy could not convert (the slow path: only after it failed)."""
     problems = []
     for i, row in enumerate(values):
         for j, cell in enumerate(row):
+            if not numbers_only and (cell is None or isinstance(cell, str)):
+                continue
             try:
                 with np.errstate(over="ignore", invalid="ignore"):
                     value = np.asarray(cell, dtype=dtype)
@@ -183,65 +244,8 @@ def _cell_problems(
             loc = (i, j if columns is None else columns[j])
             if value is None or value.ndim != 0:
                 problems.append(Problem(loc, "must be a number", "number"))
-            elif not np.isfinite(value):
+            elif not np.isfinite(value) and (numbers_only or not np.isnan(value)):
                 problems.append(Problem(loc, _finite_rule(value.dtype), "finite"))
             if len(problems) >= MAX_PROBLEMS:
                 return problems
     return problems
-
-
-# ---------------------------------------------------------------- arrays (the library's fast path)
-def as_feature_matrix(x: Any, n_features: int | None = None) -> np.ndarray:
-    """``x`` as a finite float array of shape (n_samples, n_features).
-
-    float32 and float64 arrays are used as they are (no copy: a 60 000 x 784 float32 set
-    stays 180 MiB); anything else becomes float64. A single 1-D row is refused rather than
-    guessed at: callers pass ``[row]``.
-    """
-    array = _float_matrix(x, n_features)
-    if not np.isfinite(array).all():
-        _refuse_non_finite(array)
-    return array
-
-
-def feature_matrix(x: Any, n_features: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``as_feature_matrix`` plus the column minima and maxima (n_features,), for training.
-
-    NaN and inf propagate into the minima/maxima, so they double as the finiteness check: two
-    passes and no full temporary.
-    """
-    array = _float_matrix(x, n_features)
-    low, high = array.min(axis=0), array.max(axis=0)
-    if not (np.isfinite(low).all() and np.isfinite(high).all()):
-        _refuse_non_finite(array)
-    return array, low, high
-
-
-def _float_matrix(x: Any, n_features: int | None) -> np.ndarray:
-    try:
-        array = np.asarray(x)
-        if array.dtype not in (np.float32, np.float64):
-            array = array.astype(np.float64)
-    except (TypeError, ValueError) as error:
-        _refuse(f"X must be a 2-D array of numbers: {error}", "number")
-    if array.ndim != 2:
-        _refuse(
-            f"X must be 2-D (n_samples, n_features), got {array.ndim}-D with shape {array.shape}", "shape"
-        )
-    if array.shape[0] == 0:
-        _refuse("X is empty: at least one row is needed", "too_short")
-    if array.shape[1] == 0:
-        _refuse("X has no feature columns", "too_short")
-    if n_features is not None and array.shape[1] != n_features:
-        _refuse(f"X must have {n_features} features, got {array.shape[1]}", "length")
-    return array
-
-
-def _refuse(message: str, kind: str) -> NoReturn:
-    raise RowsError([Problem((), message, kind)], message)
-
-
-def _refuse_non_finite(array: np.ndarray) -> NoReturn:
-    row, column = np.argwhere(~np.isfinite(array))[0]
-    check_finite(array, message=f"X must be finite: row {row}, column {column} is {array[row, column]}")
-    raise AssertionError("unreachable: the array holds a non-finite value")  # pragma: no cover

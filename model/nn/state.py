@@ -17,6 +17,7 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .dense import Parameters
 from .errors import InvalidConfigError
+from .features import FeatureSchema
 from .losses import OUTPUT_LOSSES
 from .preprocessing import Scaler
 from .training import History, TrainingConfig
@@ -48,17 +49,20 @@ class NetworkState:
     task : {"classification", "regression"} or None
         None until ``fit`` infers it (when the constructor left it open).
     params : Parameters or None
-        Weights and biases, layer sizes (n_features, *hidden, n_outputs).
+        Weights and biases, layer sizes (n_inputs, *hidden, n_outputs).
     output_loss : str or None
         Key of ``OUTPUT_LOSSES``: the output function and loss pair of the task.
     classes : ndarray of shape (n_classes,) or None
         Labels in output order (multi-label: the label names or 0..k-1).
     n_targets : int or None
         Regression with a 2-D ``y``: its number of columns; None for 1-D targets.
+    feature_names : tuple of str
+        The original features (n_features,), as the caller names them.
+    schema : FeatureSchema or None
+        Each feature's type, range or categories, median and missing share: how rows become
+        the network's inputs (n_inputs,).
     x_scaler, y_scaler : Scaler
-        Standardization of the features (n_features,) and, for regression, targets (n_targets,).
-    feature_min, feature_max : ndarray of shape (n_features,)
-        The range of each feature seen in training (float64).
+        Standardization of the inputs (n_inputs,) and, for regression, targets (n_targets,).
     created_at : str or None
         ISO time the model was first saved; None for a model no file holds yet.
     """
@@ -71,10 +75,9 @@ class NetworkState:
     n_targets: int | None = None
     target_names: tuple[str, ...] | None = None
     feature_names: tuple[str, ...] = ()
+    schema: FeatureSchema | None = None
     x_scaler: Scaler | None = None
     y_scaler: Scaler | None = None
-    feature_min: np.ndarray | None = None
-    feature_max: np.ndarray | None = None
     n_train_samples: int = 0
     history: History | None = None
     training_config: TrainingConfig | None = None
@@ -124,17 +127,13 @@ def check(hyperparameters: Hyperparameters, state: NetworkState) -> None:
         raise InvalidConfigError("classes are given exactly for classifiers")
     if state.n_outputs != sizes[-1]:
         raise InvalidConfigError("the output size disagrees with the classes or targets")
-    n_features = sizes[0]
-    vectors = {
-        "x_mean": state.x_scaler.mean,
-        "x_scale": state.x_scaler.scale,
-        "feature_min": state.feature_min,
-        "feature_max": state.feature_max,
-    }
-    for name, vector in vectors.items():
-        if np.shape(vector) != (n_features,):
-            raise InvalidConfigError(f"{name} must have shape ({n_features},), got {np.shape(vector)}")
-    if len(state.feature_names) != n_features or (state.x_scaler.scale <= 0).any():
+    n_inputs = sizes[0]
+    for name, vector in {"x_mean": state.x_scaler.mean, "x_scale": state.x_scaler.scale}.items():
+        if np.shape(vector) != (n_inputs,):
+            raise InvalidConfigError(f"{name} must have shape ({n_inputs},), got {np.shape(vector)}")
+    if state.schema is None or state.schema.n_inputs != n_inputs:
+        raise InvalidConfigError(f"the feature schema must give the network's {n_inputs} inputs")
+    if state.schema.names != state.feature_names or (state.x_scaler.scale <= 0).any():
         raise InvalidConfigError("the feature names or scales are invalid")
     if (state.task == "regression") != (state.y_scaler is not None):
         raise InvalidConfigError("a target scaler is given exactly for regressors")

@@ -35,7 +35,8 @@ class TrainingConfig(Options):
 
     The defaults are the application's measured ones (``model.pipeline.TrainOptions``): one
     default per option wherever it is set. Early stopping is on by default (a 10 % validation
-    part); ``val_fraction=0`` trains on every row.
+    part); ``val_fraction=0`` trains on every row. ``max_categories`` is read by
+    ``Network.fit`` (the feature schema), not by the loop.
     """
 
     epochs: int = option(200, "most passes over the training rows", int, ge=1)
@@ -54,6 +55,12 @@ class TrainingConfig(Options):
     patience: int = option(10, "epochs without validation-loss improvement before stopping", int, ge=1)
     min_delta: float = option(
         0.0, "smallest validation-loss decrease that counts as improvement", float, ge=0
+    )
+    max_categories: int = option(
+        50,
+        "levels a categorical feature keeps, most frequent first; rarer ones share an 'other' level",
+        int,
+        ge=2,
     )
 
 
