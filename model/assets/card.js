@@ -81,7 +81,11 @@ const MlpCard = (() => {
   function valuesText(feature) {
     if (feature.type === "categorical") {
       const categories = (feature.categories || []).map(String);
-      return `${categories.length} categor${categories.length === 1 ? "y" : "ies"}: ${categories.join(", ")}`;
+      const rare = (feature.rare || []).length;
+      if (rare === 0) return `${categories.length} categor${categories.length === 1 ? "y" : "ies"}: ${categories.join(", ")}`;
+      // The last level is "other", shared by the rare categories (capped at max_categories).
+      const shown = [...categories.slice(0, -1), `${categories[categories.length - 1]} (${rare} rarer categor${rare === 1 ? "y" : "ies"})`];
+      return `${categories.length} levels: ${shown.join(", ")}`;
     }
     const median = typeof feature.median === "number" ? `, median ${fmt(feature.median, 4)}` : "";
     return `${fmt(feature.min, 4)} to ${fmt(feature.max, 4)}${median}`;

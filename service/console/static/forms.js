@@ -182,6 +182,16 @@ const MlpForms = (() => {
   }
 
   /**
+   * The values a categorical feature knows: its categories and the rare ones sharing its
+   * "other" level. A card lists that level last in `categories` when `rare` is not empty.
+   */
+  function knownCategories(feature) {
+    const categories = (feature.categories || []).map(String);
+    const rare = (feature.rare || []).map(String);
+    return rare.length > 0 ? [...categories.slice(0, -1), ...rare] : categories;
+  }
+
+  /**
    * The value a form field sends for its feature: a number (numeric), the text as typed
    * (categorical), or null when the field is empty (missing). `badInput`: the browser could not
    * read the field as a number. Throws InputError naming the feature.
@@ -203,7 +213,7 @@ const MlpForms = (() => {
   function fieldFlag(feature, value) {
     if (value === null) return "missing";
     if (featureType(feature) === "categorical") {
-      return (feature.categories || []).map(String).includes(String(value)) ? null : "unknown_category";
+      return knownCategories(feature).includes(String(value)) ? null : "unknown_category";
     }
     return outOfRange([value], [feature]).length > 0 ? "out_of_range" : null;
   }
@@ -215,7 +225,7 @@ const MlpForms = (() => {
     { key: "unknown_categories", id: "unknown-categories", short: "unknown category",
       label: "Categories not seen in training", note: "Encoded as none of the known categories." },
     { key: "missing", id: "missing-values", short: "missing",
-      label: "Missing values", note: "Filled in as in training (numbers: the training median)." },
+      label: "Missing values", note: "Numbers are filled in with the training median; a missing category is a level of its own." },
   ];
 
   /**
@@ -311,6 +321,7 @@ const MlpForms = (() => {
     predictRequest,
     outOfRange,
     featureType,
+    knownCategories,
     fieldValue,
     fieldFlag,
     FLAG_KINDS,

@@ -15,14 +15,14 @@ const MlpTry = (() => {
 
   /** The field's default text: the most frequent category, the training median or mid-range. */
   function typicalValue(feature) {
-    if (forms.featureType(feature) === "categorical") return String((feature.categories || [])[0] ?? "");
+    if (forms.featureType(feature) === "categorical") return forms.knownCategories(feature)[0] ?? "";
     const typical = Number.isFinite(feature.median) ? feature.median : (feature.min + feature.max) / 2;
     return Number.isFinite(typical) ? String(Number(typical.toPrecision(4))) : "";
   }
 
   function hintText(feature) {
     if (forms.featureType(feature) === "categorical") {
-      const n = (feature.categories || []).length;
+      const n = forms.knownCategories(feature).length;
       return `${n} training categor${n === 1 ? "y" : "ies"} offered; other text allowed; empty: missing`;
     }
     return `training range ${fmt(feature.min)} to ${fmt(feature.max)}; empty: missing`;
@@ -55,7 +55,7 @@ const MlpTry = (() => {
     const flag = el("small", { id: `${id}-flag`, className: "flag", "aria-live": "polite" });
     input.addEventListener("input", () => showFieldFlag(input, flag, feature));
     const options = categorical
-      ? el("datalist", { id: `${id}-categories` }, (feature.categories || []).map((c) => el("option", { value: String(c) })))
+      ? el("datalist", { id: `${id}-categories` }, forms.knownCategories(feature).map((c) => el("option", { value: c })))
       : null;
     return el("div", { className: "field" },
       el("label", { htmlFor: id }, feature.name), input, options,

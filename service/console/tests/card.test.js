@@ -54,6 +54,13 @@ test("the features table shows every feature's type, range or categories, and mi
   assert.match(table.find((n) => n.tag === "summary").textContent, /^3 features \(2 categorical\)/);
 });
 
+test("a capped categorical feature shows its 'other' level with the number of rare categories sharing it", () => {
+  const capped = { name: "city", type: "categorical", categories: ["Oslo", "Lima", "other"], rare: ["Bergen", "Cusco"], missing_share: 0.25 };
+  const row = card.featuresTable([capped]).find((n) => n.tag === "tr" && n.attributes["data-feature"] === "city");
+  assert.deepEqual(row.children.map((c) => c.textContent),
+    ["city", "categorical", "3 levels: Oslo, Lima, other (2 rarer categories)", "25.0 %"]);
+});
+
 test("a card from before feature types shows its features as numeric ranges, missing share unknown", () => {
   const table = card.featuresTable([{ name: "x", min: 0, max: 1 }]);
   const row = table.find((n) => n.tag === "tr" && n.attributes["data-feature"] === "x");

@@ -105,7 +105,17 @@ test("a categorical field sends its text as typed, known or not", () => {
   assert.equal(forms.fieldValue(CATEGORICAL, "12"), "12");
 });
 
+const CAPPED = { name: "city", type: "categorical", categories: ["Oslo", "Lima", "other"], rare: ["Bergen"], missing_share: 0 };
+
+test("knownCategories lists the categories and the rare ones sharing the 'other' level, not 'other' itself", () => {
+  assert.deepEqual(forms.knownCategories(CAPPED), ["Oslo", "Lima", "Bergen"]);
+  assert.deepEqual(forms.knownCategories(CATEGORICAL), ["Biscoe", "Dream"]);
+  assert.deepEqual(forms.knownCategories({ name: "n", type: "categorical", categories: [1, true] }), ["1", "true"]);
+});
+
 for (const [name, feature, value, flag] of [
+  ["a rare category (it takes the 'other' level)", CAPPED, "Bergen", null],
+  ["the name of the 'other' level", CAPPED, "other", "unknown_category"],
   ["a known category", CATEGORICAL, "Biscoe", null],
   ["an unknown category", CATEGORICAL, "Atlantis", "unknown_category"],
   ["a missing category", CATEGORICAL, null, "missing"],
