@@ -356,4 +356,3 @@ def test_the_offline_report_draws_the_same_charts_without_a_server(browser, iris
         assert report.problems == []
     finally:
         report.context.close()
-
