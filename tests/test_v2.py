@@ -246,7 +246,9 @@ def _with(**fields) -> dict:
     return {"inputs": [tensor(**fields)]}
 
 
-NAN_FLAT = '{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, NaN]}]}'
+INF_FLAT = (
+    '{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, -Infinity]}]}'
+)
 INF_NESTED = (
     '{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [[1, 2, 3, Infinity]]}]}'
 )
@@ -259,8 +261,13 @@ INF_NESTED = (
         ("{}", ["inputs"], "Field required"),
         ({"inputs": []}, ["inputs"], "at least 1 item"),
         ({"inputs": [tensor()], "extra": 1}, ["extra"], "Extra inputs"),
-        (_with(datatype="INT64"), ["inputs", 0, "datatype"], "'FP32' or 'FP64'"),
-        (_with(datatype="BYTES"), ["inputs", 0, "datatype"], "'FP32' or 'FP64'"),
+        (_with(datatype="INT64", data=[5, 3, 1, 0] * 3), ["inputs", 0, "datatype"], "'FP32' or 'FP64'"),
+        (_with(datatype="BYTES", data=["5"] * 12), ["inputs", 0, "datatype"], "'FP32' or 'FP64'"),
+        (_with(datatype="INT8"), ["inputs", 0, "datatype"], "one of FP32, FP64, INT64, INT32, BYTES"),
+        ({"inputs": [{"name": "input", "shape": [3, 4], "data": [1] * 12}]}, ["inputs", 0, "datatype"],
+         "Field required"),
+        ({"inputs": [tensor(), {**tensor(), "name": "petal_width"}]}, ["inputs", 1, "name"],
+         "give no other input"),
         (_with(name="x"), ["inputs", 0, "name"], "unknown input name"),
         ({"inputs": [tensor(), tensor()]}, ["inputs", 1], "more than once"),
         (_with(shape=[12]), ["inputs", 0, "shape"], "must be [batch, 4]"),
@@ -273,8 +280,8 @@ INF_NESTED = (
          "expected 4 features, got 3"),
         (_with(data=[[1, 2, 3, 4]]), ["inputs", 0, "data"], "3 rows of 4"),
         (_with(data=None), ["inputs", 0, "data"], "missing"),
-        (NAN_FLAT, ["inputs", 0, "data", 3], "finite number"),
-        (INF_NESTED, ["inputs", 0, "data", 0, 3], "finite number"),
+        (INF_FLAT, ["inputs", 0, "data", 3], "must be a finite"),
+        (INF_NESTED, ["inputs", 0, "data", 0, 3], "must be a finite"),
         (_with(data=[1, 2, 3, "4"] * 3), ["inputs", 0, "data", 3], "valid number"),
         (_with(data=[1, 2, 3, True] * 3), ["inputs", 0, "data", 3], "valid number"),
         (_with(data="1 2 3"), ["inputs", 0, "data"], "valid array"),
@@ -325,11 +332,11 @@ FOUR = np.float32(SETOSA).tobytes()
         (_binary({"inputs": [BINARY_INPUT]}, FOUR, length="100000"), "the body has"),
         (_binary({"inputs": [BINARY_INPUT]}, FOUR, length="0"), "the body has"),
         (_binary({"inputs": [BINARY_INPUT]}, FOUR[:12]), "12 bytes follow"),
-        (_binary({"inputs": [BINARY_INPUT]}, FOUR + b"\0"), "17 bytes follow"),
+        (_binary({"inputs": [BINARY_INPUT]}, FOUR + b"\0"), "1 byte(s) after the JSON belong to no input"),
         (_binary({"inputs": [{**BINARY_INPUT, "parameters": {"binary_data_size": 32}}]}, FOUR * 2),
          "needs 16 bytes"),
         (_binary({"inputs": [tensor()]}, b"\0\0\0\0"), "belong to no input"),
-        (_binary({"inputs": [BINARY_INPUT]}, np.float32([1, 2, 3, np.nan]).tobytes()),
+        (_binary({"inputs": [BINARY_INPUT]}, np.float32([1, 2, 3, np.inf]).tobytes()),
          "inputs.0.data.3: must be a finite float32 number"),
         (_binary({"inputs": [BINARY_INPUT]}, FOUR, length="5"), "not valid JSON"),
     ],
