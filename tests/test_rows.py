@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from conftest import IRIS_FEATURES
 
-from model import Network, Problem, RowsError, infer, rows_to_matrix
-from model import as_table
+from model import Network, Problem, RowsError, as_table, infer, rows_to_matrix
 from model.nn.rows import MAX_PROBLEMS
 
 NAMES = ("a", "b", "c")

@@ -241,8 +241,15 @@ def _object_matrix(values: Sequence[Sequence[Any]], width: int) -> np.ndarray | 
 
 
 def _object_problems(raw: np.ndarray, columns: Sequence[str] | None) -> list[Problem]:
-    """Cells that are neither a number, text nor null, and infinities (one type check per cell)."""
+    """Cells that are neither a number, text nor null, and infinities.
+
+    The check is two C loops (the set of cell types; a comparison with +-inf); cells are looked
+    at one by one only to locate a problem found.
+    """
     flat = raw.ravel().tolist()
+    infinite = (raw == math.inf) | (raw == -math.inf)  # (n_rows, width), False for text and None
+    if set(map(type, flat)) <= _CELL_TYPES and not infinite.any():
+        return []
     bad = [k for k, cell in enumerate(flat) if type(cell) not in _CELL_TYPES or cell in _INFINITIES]
     problems = []
     for k in bad:  # numpy scalars (library records) pass here unless infinite
