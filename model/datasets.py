@@ -195,7 +195,8 @@ def _numeric_block(
 ) -> np.ndarray:
     """Cells of ``columns`` as finite float64 (n_rows, len(columns)); the first bad cell raises."""
     try:
-        return rows_to_matrix([[row[i] for i in columns] for _, row in body], [header[i] for i in columns]).x
+        cells = [[row[i] for i in columns] for _, row in body]
+        return rows_to_matrix(cells, [header[i] for i in columns], numbers_only=True).x
     except RowsError as error:
         r, c = error.problems[0].loc  # the first cell numpy could not take, row-major
         number, row = body[r]

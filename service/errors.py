@@ -111,8 +111,9 @@ def _one_instance_form(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     other = []
     for item in items:
         loc = item["loc"]
-        if len(loc) >= 2 and loc[0] == "instances" and loc[1] in by_form:
-            by_form[loc[1]].append({**item, "loc": ("instances", *loc[2:])})
+        form = _instance_form(loc[1]) if len(loc) >= 2 and loc[0] == "instances" else None
+        if form is not None:
+            by_form[form].append({**item, "loc": ("instances", *loc[2:])})
         else:
             other.append(item)
 
@@ -129,6 +130,16 @@ def _one_instance_form(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         (LIST_FORM, OBJECT_FORM), key=lambda form: (first_row_fits(form), reach(form), form == LIST_FORM)
     )
     return [*other, *by_form[chosen]]
+
+
+def _instance_form(tag: Any) -> str | None:
+    """``LIST_FORM`` or ``OBJECT_FORM`` for pydantic's tag of a list of rows, whatever the cells
+    (``list[list[float]]`` for /predict, ``list[list[nullable[...]]]`` for /train), else None."""
+    if not isinstance(tag, str):
+        return None
+    if tag.startswith("list[list["):
+        return LIST_FORM
+    return OBJECT_FORM if tag.startswith("list[dict[") else None
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -30,6 +30,7 @@ without missing values comes back as the very same array (today's fast path).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -91,16 +92,48 @@ class CategoricalFeature:
     def width(self) -> int:
         return len(self.levels)
 
+    @property
+    def missing_code(self) -> int:
+        """The level of a missing value: its one-hot column, or ``_MISSING_NO_LEVEL``."""
+        return self.width - 1 if self.missing_share else _MISSING_NO_LEVEL
+
     def level_codes(self, keys: list[str | None]) -> np.ndarray:
         """The one-hot column of each key (None = missing), or ``_UNKNOWN``/``_MISSING_NO_LEVEL``."""
-        index = {category: i for i, category in enumerate(self.categories)}
-        other = len(self.categories) if self.rare else _UNKNOWN
-        rare = set(self.rare)
-        missing = self.width - 1 if self.missing_share else _MISSING_NO_LEVEL
+        codes = self._codes
         return np.array(
-            [missing if key is None else index.get(key, other if key in rare else _UNKNOWN) for key in keys],
-            dtype=np.intp,
+            [self.missing_code if key is None else codes.get(key, _UNKNOWN) for key in keys], dtype=np.intp
         )
+
+    def codes_of(self, column: np.ndarray) -> np.ndarray:
+        """The level code of each raw value of ``column`` (n_rows,).
+
+        The column's text (numpy's C loop) is looked up by ``np.searchsorted`` among the known
+        texts (categories, rare ones, missing tokens); only values whose text is not found
+        there (unknown ones, numbers written ``4.0``) are judged one distinct value at a time.
+        """
+        known, known_codes = self._sorted
+        text = column.astype(str)  # (n_rows,)
+        index = np.minimum(np.searchsorted(known, text), len(known) - 1)
+        found = known[index] == text
+        codes = np.where(found, known_codes[index], _UNKNOWN)
+        if not found.all():
+            rows = np.flatnonzero(~found)
+            keys, inverse = column_keys(column[rows])
+            codes[rows] = self.level_codes(keys)[inverse]
+        return codes
+
+    @cached_property
+    def _codes(self) -> dict[str, int]:
+        """Text -> level code, for every text with a level (not the missing tokens)."""
+        codes = dict.fromkeys(self.rare, len(self.categories))
+        return codes | {category: i for i, category in enumerate(self.categories)}
+
+    @cached_property
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every known text, sorted, and its level code (missing tokens: ``missing_code``)."""
+        codes = dict.fromkeys(MISSING_TOKENS, self.missing_code) | self._codes
+        texts = sorted(codes)
+        return np.array(texts, dtype=str), np.array([codes[text] for text in texts], dtype=np.intp)
 
 
 Feature = NumericFeature | CategoricalFeature
@@ -395,13 +428,12 @@ def _encode_categorical(
 ) -> None:
     """Write the one-hot levels into ``block`` (n_rows, width): unknown and unlevelled missing
     values stay all zeros."""
-    keys, inverse = column_keys(column)
-    codes = feature.level_codes(keys)[inverse]  # (n_rows,)
+    codes = feature.codes_of(column)  # (n_rows,)
     rows = np.flatnonzero(codes >= 0)
     block[rows, codes[rows]] = 1.0
     if masks:
         masks[UNKNOWN_CATEGORIES][:, j] = codes == _UNKNOWN
-        masks[MISSING][:, j] = np.array([key is None for key in keys], bool)[inverse]
+        masks[MISSING][:, j] = codes == feature.missing_code
 
 
 def _refuse_infinities(x: np.ndarray, columns: tuple[str, ...] | None) -> None:
