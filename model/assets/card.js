@@ -127,7 +127,8 @@ const MlpCard = (() => {
         ["Optimizer", optimizerText(training.config)],
       ]),
       el("h3", {}, "Architecture"),
-      figure(charts.architectureDiagram(arch.layer_sizes, { activation: arch.activation, outputLoss: arch.output_loss })),
+      figure(charts.architectureDiagram(arch.layer_sizes,
+        { activation: arch.activation, outputLoss: arch.output_loss, nFeatures: card.n_features })),
       el("h3", {}, "Training data"),
       el("p", {}, `${training.n_samples ?? "?"} rows, ${card.n_features} features` +
         (card.classes ? `, ${card.classes.length} classes: ` : "."), card.classes ? classList(card.classes) : null),
