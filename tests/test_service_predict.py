@@ -116,7 +116,9 @@ def test_a_mixed_model_predicts_rows_with_text_as_the_library_does_in_both_forms
 ) -> None:
     rows = [ADELIE, GENTOO]
     by_position = post(penguins_client, {"instances": rows, "return_probabilities": True}).get_json()
-    by_name = post(penguins_client, {"instances": [penguin(*row) for row in rows], "return_probabilities": True})
+    by_name = post(
+        penguins_client, {"instances": [penguin(*row) for row in rows], "return_probabilities": True}
+    )
     assert by_name.get_json() == by_position
     assert by_position["predictions"] == penguins_net.predict(rows).tolist() == ["Adelie", "Gentoo"]
     np.testing.assert_allclose(by_position["probabilities"], penguins_net.predict_proba(rows), rtol=1e-6)
@@ -144,8 +146,8 @@ def test_a_number_for_a_categorical_feature_is_compared_as_its_text(client_for) 
 
     grades = [1, 2, 3] * 40
     net = Network(hidden=(4,), seed=0)
-    net.fit({"grade": grades, "x": [0.5] * 120}, [g > 1 for g in grades], feature_types={"grade": "categorical"},
-            epochs=2)  # fmt: skip
+    columns = {"grade": grades, "x": [0.5] * 120}
+    net.fit(columns, [g > 1 for g in grades], feature_types={"grade": "categorical"}, epochs=2)
     client = client_for(net)
     as_number = post(client, {"instances": [[2, 0.5], [2.0, 0.5], [7, 0.5]]}).get_json()
     as_text = post(client, {"instances": [["2", 0.5], ["2", 0.5], ["7", 0.5]]}).get_json()
@@ -182,14 +184,16 @@ def _object_body(**values) -> str:
          "feature 'bill_length_mm' is numeric"),
         ({"instances": [GENTOO, ["Biscoe", 47.5, "NA", 5000.0, "male"]]}, ["instances", 1, 2],
          "feature 'flipper_length_mm' is numeric"),
-        (_object_body(body_mass_g="heavy"), ["instances", 0, "body_mass_g"], "feature 'body_mass_g' is numeric"),
+        (_object_body(body_mass_g="heavy"), ["instances", 0, "body_mass_g"],
+         "feature 'body_mass_g' is numeric"),
         ({"instances": [{k: v for k, v in penguin(*GENTOO).items() if k != "sex"}]}, ["instances", 0, "sex"],
          "missing feature"),
         (_object_body(sexx="male"), ["instances", 0, "sexx"], "unknown feature"),
         ({"instances": [["Biscoe", 47.5, 217.0, 5000.0, True]]}, ["instances", 0, 4], "a text or null"),
         ({"instances": [["Biscoe", 47.5, 217.0, 5000.0, ["male"]]]}, ["instances", 0, 4], "a text or null"),
         ('{"instances": [["Biscoe", NaN, 217.0, 5000.0, "male"]]}', ["instances", 0, 1], "finite number"),
-        ('{"instances": [["Biscoe", 47.5, -Infinity, 5000.0, "male"]]}', ["instances", 0, 2], "finite number"),
+        ('{"instances": [["Biscoe", 47.5, -Infinity, 5000.0, "male"]]}', ["instances", 0, 2],
+         "finite number"),
         ({"instances": [["Biscoe", 47.5, 217.0, 5000.0]]}, ["instances", 0], "expected 5 features"),
     ],
 )  # fmt: skip

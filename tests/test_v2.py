@@ -452,8 +452,9 @@ def feature_tensors(rows=PENGUIN_ROWS, nested: bool = False, **changes) -> list[
         column = [row[j] for row in rows]
         if DATATYPES[name] == "INT64":
             column = [None if v is None else int(v) for v in column]
-        tensor = {"name": name, "datatype": DATATYPES[name], "shape": [len(rows), 1] if nested else [len(rows)],
-                  "data": [[v] for v in column] if nested else column}  # fmt: skip
+        shape = [len(rows), 1] if nested else [len(rows)]
+        data = [[v] for v in column] if nested else column
+        tensor = {"name": name, "datatype": DATATYPES[name], "shape": shape, "data": data}
         tensors.append({**tensor, **changes.get(name, {})})
     return tensors
 
@@ -470,14 +471,20 @@ def test_mixed_model_metadata_lists_one_input_per_feature_with_its_datatype(peng
 
 
 @pytest.mark.parametrize("nested", [False, True])
-def test_json_tensors_per_feature_equal_predict_with_nulls_and_unknown_categories(penguins_client, nested) -> None:
+def test_json_tensors_per_feature_equal_predict_with_nulls_and_unknown_categories(
+    penguins_client, nested
+) -> None:
     inputs = feature_tensors(nested=nested)
     body = post(penguins_client, {"inputs": list(reversed(inputs))}).get_json()  # any order of inputs
     rows = [[row[0], float(np.float32(row[1])), *row[2:]] for row in PENGUIN_ROWS]  # FP32 values as sent
-    reference = penguins_client.post("/predict", json={"instances": rows, "return_probabilities": True}).get_json()
+    reference = penguins_client.post(
+        "/predict", json={"instances": rows, "return_probabilities": True}
+    ).get_json()
     predictions, probabilities = body["outputs"]
     assert predictions["data"] == reference["predictions"] and predictions["shape"] == [4]
-    np.testing.assert_array_equal(np.float32(probabilities["data"]), np.float32(reference["probabilities"]).ravel())
+    np.testing.assert_array_equal(
+        np.float32(probabilities["data"]), np.float32(reference["probabilities"]).ravel()
+    )
 
 
 def _bytes_elements(texts: list[str]) -> bytes:
@@ -489,21 +496,31 @@ def test_binary_tensors_per_feature_take_length_prefixed_bytes_and_nan_as_missin
     raw = {
         "island": _bytes_elements([row[0] for row in rows]),
         "bill_length_mm": np.array([row[1] for row in rows], "<f4").tobytes(),
-        "flipper_length_mm": np.array([np.nan if row[2] is None else row[2] for row in rows], "<f8").tobytes(),
+        "flipper_length_mm": np.array(
+            [np.nan if row[2] is None else row[2] for row in rows], "<f8"
+        ).tobytes(),
         "body_mass_g": np.array([np.nan if row[3] is None else row[3] for row in rows], "<f4").tobytes(),
         "sex": _bytes_elements(["" if row[4] is None else row[4] for row in rows]),  # "": a missing token
     }
-    datatypes = {"island": "BYTES", "bill_length_mm": "FP32", "flipper_length_mm": "FP64", "body_mass_g": "FP32",
-                 "sex": "BYTES"}  # fmt: skip
-    inputs = [{"name": name, "datatype": datatypes[name], "shape": [4], "parameters": {"binary_data_size": len(data)}}
-              for name, data in raw.items()]  # fmt: skip
+    datatypes = {**DATATYPES, "flipper_length_mm": "FP64", "body_mass_g": "FP32"}
+    inputs = [
+        {
+            "name": name,
+            "datatype": datatypes[name],
+            "shape": [4],
+            "parameters": {"binary_data_size": len(data)},
+        }
+        for name, data in raw.items()
+    ]
     header = json.dumps({"inputs": inputs, "parameters": {"binary_data_output": True}}).encode()
     response = post(penguins_client, header + b"".join(raw.values()), {HEADER_LENGTH: str(len(header))})
     assert response.status_code == 200, response.get_data()
     _, arrays = decode_binary_response(response)
     json_body = post(penguins_client, {"inputs": feature_tensors()}).get_json()
     assert arrays["predictions"].tolist() == json_body["outputs"][0]["data"]
-    np.testing.assert_array_equal(arrays["probabilities"].ravel(), np.float32(json_body["outputs"][1]["data"]))
+    np.testing.assert_array_equal(
+        arrays["probabilities"].ravel(), np.float32(json_body["outputs"][1]["data"])
+    )
 
 
 def test_unknown_categories_and_imputed_values_sent_to_v2_are_counted(penguins_client) -> None:
@@ -535,8 +552,8 @@ def _without(name: str) -> dict:
     ("body", "loc", "message"),
     [
         ({"inputs": [tensor(rows=[[1.0] * 5])]}, ["inputs", 0, "name"], "one input per feature ('island'"),
-        ({"inputs": [*feature_tensors(), {"name": "beak", "datatype": "FP32", "shape": [4], "data": [1] * 4}]},
-         ["inputs", 5, "name"], "unknown input name"),
+        ({"inputs": [*feature_tensors(), {**feature_tensors()[1], "name": "beak"}]}, ["inputs", 5, "name"],
+         "unknown input name"),
         ({"inputs": [*feature_tensors(), feature_tensors()[0]]}, ["inputs", 5, "name"], "more than once"),
         (_without("sex"), ["inputs"], "no input for the features 'sex'"),
         (_mixed(body_mass_g={"datatype": "BYTES", "data": ["1"] * 4}), ["inputs", 3, "datatype"],
