@@ -266,9 +266,9 @@ class FeatureSchema:
         if np.isfinite(x).all():
             masks = {}
             if flags:
-                zeros = np.zeros(x.shape, bool)
                 outside = (x < self.feature_min) | (x > self.feature_max)  # (n_rows, n_features)
-                masks = {OUT_OF_RANGE: outside, UNKNOWN_CATEGORIES: zeros, MISSING: zeros}
+                masks = {OUT_OF_RANGE: outside, UNKNOWN_CATEGORIES: np.zeros(x.shape, bool)}
+                masks[MISSING] = np.zeros(x.shape, bool)
             return Encoded(x, masks)
         _refuse_infinities(x, columns)
         missing = np.isnan(x)  # (n_rows, n_features)
