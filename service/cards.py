@@ -11,7 +11,6 @@ from .schemas import FeatureInfo, ModelCard, VersionSummary
 
 def model_card(version: str, card: dict[str, Any], active: bool) -> ModelCard:
     """The card of a loaded model; ``card`` is ``Network.describe()``."""
-    ranges = card["feature_ranges"]
     return ModelCard(
         version=version,
         active=active,
@@ -19,16 +18,18 @@ def model_card(version: str, card: dict[str, Any], active: bool) -> ModelCard:
         multilabel=card["multilabel"],
         created_at=card["created_at"],
         n_features=len(card["feature_names"]),
-        features=[
-            FeatureInfo(name=name, min=low, max=high)
-            for name, low, high in zip(card["feature_names"], ranges["min"], ranges["max"], strict=True)
-        ],
+        features=[feature_info(record) for record in card["schema"]["features"]],
         classes=card["classes"],
         target_names=card.get("target_names"),
         architecture=card["architecture"],
         training=card["training"],
         metrics=card["metrics"],
     )
+
+
+def feature_info(record: dict[str, Any]) -> FeatureInfo:
+    """A feature of the card's schema, with the fields the API documents (others are left out)."""
+    return FeatureInfo.model_validate({key: record[key] for key in FeatureInfo.model_fields if key in record})
 
 
 def version_summary(info: VersionInfo) -> VersionSummary:

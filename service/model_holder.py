@@ -41,6 +41,7 @@ class Snapshot:
     feature_index: dict[str, int] = field(repr=False)
     feature_min: np.ndarray = field(repr=False)
     feature_max: np.ndarray = field(repr=False)
+    numeric: tuple[bool, ...] = field(default=(), repr=False)  # per feature: numbers only (no text)
 
     @classmethod
     def of(cls, version: str, net: Network) -> Snapshot:
@@ -52,6 +53,7 @@ class Snapshot:
             feature_index={name: i for i, name in enumerate(net.feature_names)},
             feature_min=np.asarray(net.feature_min, np.float64),
             feature_max=np.asarray(net.feature_max, np.float64),
+            numeric=tuple(feature.type == "numeric" for feature in net.schema.features),
         )
 
 

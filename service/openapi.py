@@ -2,8 +2,9 @@
 
 The operations table below says which model each endpoint takes and returns; every schema
 under ``components`` comes from pydantic (JSON Schema 2020-12, which OpenAPI 3.1 uses).
-Examples and the shape of ``instances`` (feature count, names, row limit) follow the
-active model, so the interactive page's payloads are valid and fuzzers stay in bounds.
+Examples and the shape of ``instances`` (feature count, names, each feature's type and, for a
+categorical one, its known categories, the row limit) follow the active model, so the
+interactive page's payloads are valid and fuzzers stay in bounds.
 """
 
 from __future__ import annotations
@@ -99,9 +100,43 @@ def register(operation: Operation) -> None:
     OPERATIONS.append(operation)
 
 
-def example_row(snapshot: Snapshot) -> list[float]:
-    """A valid row for the model: the middle of each feature's training range."""
-    return [round(float(v), 6) for v in (snapshot.feature_min + snapshot.feature_max) / 2]
+def example_row(snapshot: Snapshot) -> list[float | str]:
+    """A valid row for the model: the middle of each numeric feature's training range, the most
+    frequent category of each categorical one."""
+    return [
+        round((feature.min + feature.max) / 2, 6) if feature.type == "numeric" else feature.categories[0]
+        for feature in snapshot.net.schema.features
+    ]
+
+
+def flagged_row(snapshot: Snapshot) -> list[float | str | None]:
+    """``example_row`` with the first feature missing and, when there is one, a category the
+    model never saw: a row predicted with flags."""
+    row: list[float | str | None] = list(example_row(snapshot))
+    row[0] = None
+    categorical = [j for j, numeric in enumerate(snapshot.numeric) if not numeric and j > 0]
+    if categorical:
+        row[categorical[0]] = "a category never seen"
+    return row
+
+
+def feature_schema(feature: Any) -> dict[str, Any]:
+    """The JSON Schema of one feature's value, with its type (and categories) for readers."""
+    if feature.type == "numeric":
+        return {
+            "type": ["number", "null"],
+            "description": f"numeric; training range [{feature.min:g}, {feature.max:g}]; "
+            f"null: missing (imputed with the training median, {feature.median:g})",
+            "x-feature-type": "numeric",
+        }
+    return {
+        "type": ["string", "number", "null"],
+        "description": f"categorical; known categories: {', '.join(feature.categories)}; another "
+        "value is predicted as none of them and flagged; null: missing",
+        "x-feature-type": "categorical",
+        "x-categories": list(feature.categories),
+        "examples": list(feature.categories[:5]),
+    }
 
 
 TRAIN_EXAMPLES = {
@@ -138,6 +173,11 @@ def _request_examples(path: str, snapshot: Snapshot | None) -> dict[str, Any]:
                 "summary": "Rows as objects, with probabilities",
                 "value": {"instances": [named], "return_probabilities": True},
             },
+            "flagged": {
+                "summary": "A missing value (null) and, if the model has categorical features, an unknown "
+                "category: predicted and flagged",
+                "value": {"instances": [flagged_row(snapshot)]},
+            },
         }
     }
 
@@ -145,11 +185,19 @@ def _request_examples(path: str, snapshot: Snapshot | None) -> dict[str, Any]:
 def _specialize_instances(schema: dict[str, Any], snapshot: Snapshot, max_rows: int) -> None:
     """Narrow the generic ``instances`` schema to the active model's features and limits."""
     names = list(snapshot.net.feature_names)
+    features = [feature_schema(feature) for feature in snapshot.net.schema.features]
     list_form, object_form = schema["properties"]["instances"]["anyOf"]
-    list_form["items"] |= {"minItems": len(names), "maxItems": len(names)}
+    list_form["items"] = {
+        "type": "array",
+        "prefixItems": features,
+        "items": False,
+        "minItems": len(names),
+        "maxItems": len(names),
+        "description": list_form["items"].get("description", ""),
+    }
     object_form["items"] = {
         "type": "object",
-        "properties": {name: {"type": "number"} for name in names},
+        "properties": dict(zip(names, features, strict=True)),
         "required": names,
         "additionalProperties": False,
     }

@@ -1,8 +1,10 @@
 """pydantic v2 models of every request, response and error body of the JSON API.
 
-Requests forbid unknown fields, accept numbers only (strict: no "1.5" strings, no booleans)
-and refuse NaN and infinities in every spelling (``allow_inf_nan=False``). The OpenAPI
-document (``openapi.py``) is generated from these models.
+Requests forbid unknown fields, are strict (no "1.5" strings for numbers, no booleans as
+numbers) and refuse NaN and infinities in every spelling (``allow_inf_nan=False``). A feature
+value (``Cell``) is a number, a text or null (missing); which of them a feature takes depends
+on the model, so the library's rows check (``rows_to_matrix``) judges cells per feature after
+parsing. The OpenAPI document (``openapi.py``) is generated from these models.
 """
 
 from __future__ import annotations
@@ -51,22 +53,61 @@ class ErrorBody(Response):
 
 
 # ---------------------------------------------------------------- prediction
-Row = Annotated[list[float], Field(min_length=1, description="Feature values in the model's order.")]
-NamedRow = Annotated[dict[str, float], Field(min_length=1, description="Feature values by name.")]
+CELL_RULE = "must be a finite number, a text or null"
+# One union with one error per bad cell (pydantic's default: one per member, under its tag).
+_CELL = core_schema.nullable_schema(
+    core_schema.union_schema(
+        [core_schema.float_schema(strict=True, allow_inf_nan=False), core_schema.str_schema(strict=True)],
+        custom_error_type="cell",
+        custom_error_message=CELL_RULE,
+    )
+)
+Cell = Annotated[float | str | None, GetPydanticSchema(lambda _type, _handler: _CELL)]
+Row = Annotated[
+    list[Cell],
+    Field(min_length=1, description="Feature values in the model's order: numbers, texts, null (missing)."),
+]
+NamedRow = Annotated[
+    dict[str, Cell],
+    Field(min_length=1, description="Feature values by name: numbers, texts, null (missing)."),
+]
 LIST_FORM, OBJECT_FORM = "list[list[float]]", "list[dict[str,float]]"  # pydantic's union tags
 
 
 class PredictRequest(StrictRequest):
     instances: Annotated[
         Annotated[list[Row], Field(min_length=1)] | Annotated[list[NamedRow], Field(min_length=1)],
-        Field(union_mode="left_to_right", description="Rows as lists, or as objects by feature name."),
+        Field(
+            union_mode="left_to_right",
+            description="Rows as lists, or as objects by feature name (every feature, no other key). "
+            "Numbers for numeric features; texts (or numbers, compared as text) for categorical "
+            "ones; null for a missing value.",
+        ),
     ]
     return_probabilities: bool = Field(False, description="Classifiers: add class probabilities.")
 
 
-class OutOfRange(Response):
+class NumberRequest(PredictRequest):
+    """``PredictRequest`` without text: what a model of numeric features parses first.
+
+    Parsed in Rust alone, these rows need no cell-by-cell look for text (``rows_to_matrix``'s
+    fast path); a body it refuses is parsed again as a ``PredictRequest``, whose errors are
+    the ones reported. Not in the OpenAPI document.
+    """
+
+    instances: Annotated[  # type: ignore[assignment]
+        Annotated[list[list[float | None]], Field(min_length=1)]
+        | Annotated[list[dict[str, float | None]], Field(min_length=1)],
+        Field(union_mode="left_to_right"),
+    ]
+
+
+class Flagged(Response):
     row: int = Field(description="Index of the instance in the request.")
-    features: list[str] = Field(description="Features outside the model's training range.")
+    features: list[str] = Field(description="The row's flagged features, in the model's order.")
+
+
+OutOfRange = Flagged  # the name of the first kind of flag, kept for callers
 
 
 class PredictResponse(Response):
@@ -75,16 +116,38 @@ class PredictResponse(Response):
     probabilities: list[list[float]] | None = None
     classes: list[Label] | None = None
     target_names: list[str] | None = Field(None, description="Names of the target columns, when known.")
-    out_of_range: list[OutOfRange] = Field(
-        default_factory=list, description="Rows predicted although outside the training range."
+    out_of_range: list[Flagged] = Field(
+        default_factory=list,
+        description="Rows predicted although a numeric value is outside the training range.",
+    )
+    unknown_categories: list[Flagged] = Field(
+        default_factory=list,
+        description="Rows with a categorical value never seen in training (encoded as no known category).",
+    )
+    missing: list[Flagged] = Field(
+        default_factory=list,
+        description="Rows with missing values (null), imputed: numeric with the training median, "
+        "categorical as the missing level.",
     )
 
 
 # ---------------------------------------------------------------- model cards
 class FeatureInfo(Response):
+    """A feature as the model's schema records it (``FeatureSchema.as_dict``)."""
+
     name: str
-    min: float
-    max: float
+    type: Literal["numeric", "categorical"] = "numeric"
+    min: float | None = Field(None, description="Numeric: the training minimum.")
+    max: float | None = Field(None, description="Numeric: the training maximum.")
+    median: float | None = Field(
+        None, description="Numeric: the training median, imputed for a missing value."
+    )
+    indicator: bool | None = Field(None, description="Numeric: whether a 'was missing' input goes with it.")
+    categories: list[str] | None = Field(
+        None, description="Categorical: known categories, most frequent first ('other' last when capped)."
+    )
+    rare: list[str] | None = Field(None, description="Categorical: the rarer categories sharing 'other'.")
+    missing_share: float = Field(0.0, description="Share of missing values in training.")
 
 
 class ModelCard(Response):

@@ -15,6 +15,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 from flask import Flask, Response, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,6 +27,8 @@ from prometheus_client import (
     multiprocess,
 )
 from pydantic_core import to_json
+
+from model import Inference
 
 _ACCESS_LOG = logging.getLogger("service.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -42,6 +45,8 @@ class Metrics:
     latency: Histogram
     rows: Counter
     out_of_range_rows: Counter
+    unknown_category_values: Counter
+    imputed_values: Counter
     model_info: Gauge
     reloads: Counter
     reload_failures: Counter
@@ -68,6 +73,15 @@ class Metrics:
             out_of_range_rows=Counter(
                 "mlp_out_of_range_rows", "Predicted rows outside the training range.", registry=registry
             ),
+            # Counted by kind only: a label per feature or category would let clients grow the series.
+            unknown_category_values=Counter(
+                "mlp_unknown_category_values",
+                "Categorical values never seen in training, predicted as no known category.",
+                registry=registry,
+            ),
+            imputed_values=Counter(
+                "mlp_imputed_values", "Missing values imputed before predicting.", registry=registry
+            ),
             model_info=Gauge(
                 "mlp_model_info",
                 "1 for the model version being served.",
@@ -80,6 +94,19 @@ class Metrics:
                 "mlp_model_reload_failures", "Model versions refused at load.", registry=registry
             ),
         )
+
+    def count_inference(self, result: Inference) -> None:
+        """What a front door predicted: rows, rows out of range, values unknown or imputed."""
+        flags = result.flags
+        self.rows.inc(len(result.predictions))
+        counts = (
+            (self.out_of_range_rows, result.flagged_rows("out_of_range")),
+            (self.unknown_category_values, int(np.count_nonzero(flags["unknown_categories"]))),
+            (self.imputed_values, int(np.count_nonzero(flags["missing"]))),
+        )
+        for counter, n in counts:
+            if n:
+                counter.inc(n)
 
     def count(self, endpoint: str, method: str, status: int, duration: float) -> None:
         """One finished request; labelled children are cached (``labels()`` is slow-ish).

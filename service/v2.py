@@ -4,14 +4,15 @@ The V2 routes are a second front door to the same core as ``/predict``: the same
 snapshots, the same strict number validation, the same row limit, the library's rows check
 (``rows_to_matrix``) and inference (``infer``). What is V2-specific lives here:
 
-- the model is named ``Settings.model_name`` ("mlp"); its one input is ``input``, FP32 or FP64,
-  shape ``[batch, n_features]``, ``data`` flat (row-major) or one list per row;
+- the model is named ``Settings.model_name`` ("mlp"); its inputs are one tensor per feature,
+  named after it (BYTES for categorical features), or, for a model of numeric features, the
+  one tensor ``input``, FP32 or FP64, shape ``[batch, n_features]`` (``v2_inputs``);
 - its outputs are ``predictions`` (BYTES labels; INT64 0/1 for multi-label; FP64 values for
   regressors, as ``/predict`` gives them) and, for classifiers, ``probabilities``
   (``[batch, n_classes]``);
 - Triton's binary tensor data extension: the ``Inference-Header-Content-Length`` header gives
   the length of the JSON part of the body, inputs with ``parameters.binary_data_size`` are read
-  in order from the bytes after it (little-endian, row-major), and outputs asked for with
+  in order from the bytes after it (little-endian, row-major; ``v2_inputs``), and outputs asked for with
   ``binary_data`` (or the request's ``binary_data_output``) are sent the same way, a BYTES
   element being a 4-byte little-endian length followed by its UTF-8 bytes;
 - request bodies compressed with ``Content-Encoding: gzip`` or ``deflate`` (tritonclient's
@@ -28,7 +29,7 @@ import struct
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata as package_metadata
 from typing import Any
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from model import Inference, Network, Problem, RowsError, check_finite, rows_to_matrix
+from model import Inference, Network, RowsError
 from model import infer as model_infer
 from model.store import ModelStore, UnknownVersionError
 
@@ -44,11 +45,13 @@ from .body_limits import over_budget
 from .errors import ApiError, error_items
 from .model_holder import Snapshot, VersionLoadError, load_snapshot
 from .schemas import ErrorDetail
+from .v2_inputs import HEADER_LENGTH, INPUT_NAME, WIRE_DTYPES, bad_request, input_values
 from .v2_schemas import (
+    INPUT_DATATYPES,
+    TAG_ERRORS,
     V2InferenceRequest,
     V2InferenceResponse,
     V2ModelMetadata,
-    V2RequestInput,
     V2ResponseOutput,
     V2ServerMetadata,
     V2TensorMetadata,
@@ -56,21 +59,10 @@ from .v2_schemas import (
 
 SERVER_NAME = "mlp-service"
 PLATFORM = "numpy-mlp"
-INPUT_NAME = "input"
 BINARY_EXTENSION = "binary_tensor_data"
-HEADER_LENGTH = "Inference-Header-Content-Length"
 CACHED_VERSIONS = 4
 MAX_DETAIL = 20
-WIRE_DTYPES = {"FP32": np.dtype("<f4"), "FP64": np.dtype("<f8"), "INT64": np.dtype("<i8")}
 MODEL_DATATYPES = {"float32": "FP32", "float64": "FP64"}
-_DATA_FORMS = ("list[float]", "list[list[float]]")  # pydantic's tags of the two ``data`` forms
-
-
-def bad_request(message: str, loc: Iterable[str | int] = (), kind: str = "v2") -> ApiError:
-    location = list(loc)
-    where = ".".join(str(part) for part in location)
-    text = f"{where}: {message}" if where else message
-    return ApiError(400, text, "v2_bad_request", [ErrorDetail(loc=location, msg=message, type=kind)])
 
 
 # ---------------------------------------------------------------- server and models
@@ -127,10 +119,16 @@ def select_snapshot(
     return versions.get(version)
 
 
-def input_metadata(net: Network) -> V2TensorMetadata:
-    return V2TensorMetadata(
-        name=INPUT_NAME, datatype=MODEL_DATATYPES[net.dtype], shape=[-1, len(net.feature_names)]
-    )
+def input_metadata(snapshot: Snapshot) -> list[V2TensorMetadata]:
+    """``input`` for a model of numeric features; one input per feature for any other."""
+    net = snapshot.net
+    values = MODEL_DATATYPES[net.dtype]
+    if all(snapshot.numeric):
+        return [V2TensorMetadata(name=INPUT_NAME, datatype=values, shape=[-1, len(net.feature_names)])]
+    return [
+        V2TensorMetadata(name=name, datatype=values if numeric else "BYTES", shape=[-1])
+        for name, numeric in zip(net.feature_names, snapshot.numeric, strict=True)
+    ]
 
 
 def output_metadata(net: Network) -> dict[str, V2TensorMetadata]:
@@ -156,7 +154,7 @@ def model_metadata(snapshot: Snapshot, model_name: str, versions: list[str]) -> 
         name=model_name,
         versions=versions,
         platform=PLATFORM,
-        inputs=[input_metadata(snapshot.net)],
+        inputs=input_metadata(snapshot),
         outputs=list(output_metadata(snapshot.net).values()),
     )
 
@@ -206,7 +204,8 @@ def parse_infer_request(json_part: bytes) -> V2InferenceRequest:
 
 
 def _schema_error(error: ValidationError) -> ApiError:
-    items = _one_data_form(error_items(error))
+    items = [_untagged(item) for item in error_items(error)]
+    items = _one_data_form(items)
     detail = [ErrorDetail(loc=list(item["loc"]), msg=item["msg"], type=item["type"]) for item in items]
     if any(item.type == "json_invalid" for item in detail):
         return ApiError(400, "request body is not valid JSON", "v2_bad_request", detail)
@@ -215,127 +214,46 @@ def _schema_error(error: ValidationError) -> ApiError:
     return ApiError(400, f"{where}: {detail[0].msg}{more}", "v2_bad_request", detail[:MAX_DETAIL])
 
 
+def _untagged(item: dict[str, Any]) -> dict[str, Any]:
+    """An error without the datatype pydantic chose the input's model by (``inputs.0.FP32.data``),
+    and a datatype no model has located at ``datatype``."""
+    loc = tuple(item["loc"])
+    if item["type"] in TAG_ERRORS:
+        required = item["type"] == "union_tag_not_found"
+        message = "Field required" if required else f"must be one of {', '.join(INPUT_DATATYPES)}"
+        return {**item, "loc": (*loc, "datatype"), "msg": message}
+    if len(loc) > 2 and loc[0] == "inputs" and loc[2] in INPUT_DATATYPES:
+        return {**item, "loc": loc[:2] + loc[3:]}
+    return item
+
+
 def _one_data_form(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Keep, per input, the errors of the ``data`` form the client used, without pydantic's tags.
 
-    ``data`` is flat or nested; pydantic reports why each form failed. The client meant the
-    flat form exactly when the nested form's complaint is that element 0 is not a list.
+    ``data`` is flat or nested; pydantic reports why each form failed, under a tag naming the
+    form's type (``list[nullable[float]]``, ``list[list[nullable[float]]]``). The client meant
+    the flat form exactly when the nested form's complaint is that element 0 is not a list.
     """
     other: list[dict[str, Any]] = []
     forms: dict[tuple, dict[str, list[dict[str, Any]]]] = {}
     for item in items:
         loc = tuple(item["loc"])
-        tag = next((i for i, part in enumerate(loc) if part in _DATA_FORMS), None)
+        tags = [i for i, part in enumerate(loc) if isinstance(part, str) and part.startswith("list[")]
+        tag = tags[0] if tags else None
         if tag is None:
             other.append(item)
             continue
-        by_form = forms.setdefault(loc[:tag], {form: [] for form in _DATA_FORMS})
-        by_form[loc[tag]].append({**item, "loc": loc[:tag] + loc[tag + 1 :]})
+        nested = loc[tag].startswith("list[list[")
+        by_form = forms.setdefault(loc[:tag], {"flat": [], "nested": []})
+        by_form["nested" if nested else "flat"].append({**item, "loc": loc[:tag] + loc[tag + 1 :]})
     for prefix, by_form in forms.items():
-        flat, nested = by_form[_DATA_FORMS[0]], by_form[_DATA_FORMS[1]]
+        flat, nested = by_form["flat"], by_form["nested"]
         flat_meant = any(e["loc"] == (*prefix, 0) and e["type"] == "list_type" for e in nested)
         other += flat if flat_meant else nested
     return other
 
 
 # ---------------------------------------------------------------- inputs and outputs
-def input_matrix(
-    request: V2InferenceRequest, tail: memoryview, snapshot: Snapshot, max_rows: int
-) -> np.ndarray:
-    """The one input tensor as a matrix (n_rows, n_features), from JSON ``data`` or binary bytes.
-
-    The tensor's shape is checked here (V2's own rules); rows and values by the library's rows
-    check (``rows_to_matrix``, ``check_finite``), whose problems ``_rows_error`` locates.
-    """
-    for i, tensor in enumerate(request.inputs):
-        if tensor.name != INPUT_NAME:
-            raise bad_request(
-                f"unknown input name; this model has one input, '{INPUT_NAME}'", ["inputs", i, "name"]
-            )
-        if i > 0:
-            raise bad_request(f"input '{INPUT_NAME}' is given more than once", ["inputs", i])
-    tensor = request.inputs[0]
-    n_rows = _check_shape(tensor, len(snapshot.feature_index), max_rows)
-    binary_size = tensor.parameters.binary_data_size if tensor.parameters else None
-    try:
-        if binary_size is not None:
-            x = _binary_values(tensor, binary_size, tail).reshape(n_rows, -1)  # (n_rows, n_features)
-            check_finite(x)
-            return x
-        x = _json_values(tensor, n_rows, snapshot.net.feature_names)
-    except RowsError as error:
-        raise _rows_error(error, tensor) from None
-    if len(tail):
-        raise bad_request(f"{len(tail)} bytes after the JSON belong to no input", kind="binary")
-    return x
-
-
-def _check_shape(tensor: V2RequestInput, n_features: int, max_rows: int) -> int:
-    loc = ["inputs", 0, "shape"]
-    if len(tensor.shape) != 2 or tensor.shape[1] != n_features:
-        raise bad_request(f"must be [batch, {n_features}], got {tensor.shape}", loc, "shape")
-    n_rows = tensor.shape[0]
-    if not 1 <= n_rows <= max_rows:
-        raise bad_request(f"batch must be 1 to {max_rows} rows per request, got {n_rows}", loc, "rows")
-    return n_rows
-
-
-def _json_values(tensor: V2RequestInput, n_rows: int, feature_names: tuple[str, ...]) -> np.ndarray:
-    """``data`` as a finite matrix (n_rows, n_features) of the tensor's datatype."""
-    loc = ["inputs", 0, "data"]
-    data = tensor.data
-    if data is None:
-        raise bad_request("missing: give data, or binary_data_size with the binary extension", loc, "missing")
-    n_features, dtype = tensor.shape[1], WIRE_DTYPES[tensor.datatype]
-    if data and isinstance(data[0], list):  # one list per row: the rows check, as for /predict
-        if len(data) != n_rows:
-            needs = f"shape {tensor.shape} needs {n_rows} rows of {n_features} values"
-            raise bad_request(needs, loc, "shape")
-        return rows_to_matrix(data, feature_names, dtype=dtype).x
-    if len(data) != n_rows * n_features:
-        raise bad_request(
-            f"shape {tensor.shape} needs {n_rows * n_features} values, got {len(data)}", loc, "shape"
-        )
-    with np.errstate(over="ignore"):  # a float64 beyond FP32's range becomes inf, refused as not finite
-        x = np.asarray(data, dtype=dtype).reshape(n_rows, n_features)
-    check_finite(x)
-    return x
-
-
-def _rows_error(error: RowsError, tensor: V2RequestInput) -> ApiError:
-    """400 from the library's row problems: nested ``data`` keeps (row, column), flat ``data`` and
-    binary tensors name the element's row-major index."""
-    n_features = tensor.shape[1]
-    nested = bool(tensor.data) and isinstance(tensor.data[0], list)
-
-    def where(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-        flat = not nested and len(loc) == 2
-        return ("inputs", 0, "data", *([loc[0] * n_features + loc[1]] if flat else loc))
-
-    located = RowsError([Problem(where(p.loc), p.message, p.kind) for p in error.problems])
-    detail = [ErrorDetail(loc=list(p.loc), msg=p.message, type=p.kind) for p in located.problems]
-    return ApiError(400, located.summary(), "v2_bad_request", detail)
-
-
-def _binary_values(tensor: V2RequestInput, size: int, tail: memoryview) -> np.ndarray:
-    loc = ["inputs", 0, "parameters", "binary_data_size"]
-    if tensor.data is not None:
-        raise bad_request("give data or binary_data_size, not both", loc, "binary")
-    dtype = WIRE_DTYPES[tensor.datatype]
-    expected = tensor.shape[0] * tensor.shape[1] * dtype.itemsize
-    if size != expected:
-        raise bad_request(
-            f"shape {tensor.shape} of {tensor.datatype} needs {expected} bytes, got {size}", loc, "binary"
-        )
-    if len(tail) != size:
-        raise bad_request(
-            f"{size} bytes announced, {len(tail)} bytes follow the JSON (is the {HEADER_LENGTH} header set?)",
-            loc,
-            "binary",
-        )
-    return np.frombuffer(tail, dtype=dtype)
-
-
 def requested_outputs(request: V2InferenceRequest, net: Network) -> list[tuple[str, bool]]:
     """(output name, send as binary) in the order asked for; every output when none is asked for."""
     available = output_metadata(net)
@@ -378,8 +296,7 @@ def wire_outputs(result: Inference, snapshot: Snapshot) -> dict[str, np.ndarray]
 class InferenceResult:
     body: bytes
     header_length: int | None  # the JSON part's length when binary outputs follow it
-    rows: int
-    out_of_range_rows: int
+    inference: Inference  # for the metrics
 
     @property
     def content_type(self) -> str:
@@ -421,22 +338,26 @@ def infer(
     """One V2 inference: request bytes (JSON, or JSON + binary tensors) to response bytes."""
     json_part, tail = split_body(body, header_length)
     n_features = len(snapshot.feature_index)
-    # Counted before parsing (see body_limits): data flat or one list per row, a few more lists
-    # and objects (inputs, shape, parameters, outputs) and a few more commas.
-    if over_budget(json_part, max_containers=max_rows + 16, max_commas=max_rows * n_features + 64):
+    # Counted before parsing (see body_limits): one tensor's data flat or one list per row, or a
+    # tensor per feature (nested: one list per value), a few more lists and objects per input
+    # (the input, shape, parameters) and outputs, and a few more commas per input.
+    values = max_rows * n_features
+    if over_budget(
+        json_part, max_containers=values + 4 * n_features + 16, max_commas=values + 8 * n_features + 64
+    ):
         raise bad_request(f"at most {max_rows} rows of {n_features} values per request", ["inputs"], "rows")
     request = parse_infer_request(json_part)
-    x = input_matrix(request, tail, snapshot, max_rows)
+    inputs = input_values(request, tail, snapshot, max_rows)
     requested = requested_outputs(request, snapshot.net)
-    result = model_infer(snapshot.net, x)
+    try:
+        result = model_infer(snapshot.net, inputs.x)
+    except RowsError as error:
+        raise inputs.rows_error(error) from None
     described, raw = encode_outputs(wire_outputs(result, snapshot), requested, snapshot.net)
     response = V2InferenceResponse.model_construct(
         model_name=model_name, model_version=snapshot.version, id=request.id, outputs=described
     )
     header = response.model_dump_json(exclude_none=True).encode()
     return InferenceResult(
-        body=b"".join([header, *raw]),
-        header_length=len(header) if raw else None,
-        rows=len(x),
-        out_of_range_rows=result.flagged_rows(),
+        body=b"".join([header, *raw]), header_length=len(header) if raw else None, inference=result
     )

@@ -6,18 +6,25 @@ Triton's binary tensor data extension (``parameters.binary_data_size`` on inputs
 strict like the rest of the API (no "1.5" strings, no booleans as numbers, no NaN or
 infinities); parameter objects accept unknown keys, which the spec lets servers ignore.
 Errors use the project's one ``ErrorBody``, whose ``error`` string is what V2 clients read.
+
+An input tensor is one of three models, chosen by its ``datatype`` (a discriminated union, so
+pydantic checks every element's type in one pass): floats (FP32, FP64), integers (INT64,
+INT32) and texts (BYTES). ``null`` is a missing value in every one, and NaN in float tensors
+(tritonclient's JSON mode writes NaN as the bare ``NaN`` token); infinities are refused
+after parsing, with their location (``check_finite``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field
 
 from .schemas import Response, StrictRequest
 
-InputDatatype = Literal["FP32", "FP64"]
-INPUT_DATATYPES = get_args(InputDatatype)
+FloatDatatype = Literal["FP32", "FP64"]
+IntDatatype = Literal["INT64", "INT32"]
+INPUT_DATATYPES = (*get_args(FloatDatatype), *get_args(IntDatatype), "BYTES")
 Dimension = Annotated[int, Field(ge=0)]
 
 
@@ -68,20 +75,42 @@ class V2InputParameters(Parameters):
     )
 
 
-class V2RequestInput(StrictRequest):
-    name: str = Field(description='The model\'s one input: "input".')
+class _Tensor(StrictRequest):
+    name: str = Field(description='A feature\'s name (one input per feature), or "input" (all of them).')
     shape: Annotated[list[Dimension], Field(min_length=1, max_length=8)] = Field(
-        description="[batch, n_features]."
+        description='"input": [batch, n_features]; a feature: [batch] or [batch, 1].'
     )
-    datatype: InputDatatype = Field(description="FP32 or FP64.")
     parameters: V2InputParameters | None = None
-    data: (
-        Annotated[
-            list[float] | list[list[float]],
-            Field(union_mode="left_to_right", description="Row-major flat values, or one list per row."),
-        ]
-        | None
-    ) = None
+
+
+def _data(cell: object, description: str) -> object:
+    """Optional ``data``: row-major flat values, or one list per row."""
+    forms = list[cell] | list[list[cell]]  # type: ignore[valid-type]
+    return Annotated[forms, Field(union_mode="left_to_right", description=description)] | None
+
+
+class V2FloatInput(_Tensor):
+    model_config = ConfigDict(allow_inf_nan=True)  # NaN is missing; infinities are refused later
+    datatype: FloatDatatype
+    data: _data(float | None, "Numbers; null or NaN for a missing value.") = None  # type: ignore[valid-type]
+
+
+class V2IntInput(_Tensor):
+    datatype: IntDatatype
+    data: _data(int | None, "Whole numbers; null for a missing value.") = None  # type: ignore[valid-type]
+
+
+class V2BytesInput(_Tensor):
+    datatype: Literal["BYTES"]
+    data: _data(str | None, "Texts (UTF-8); null for a missing value.") = None  # type: ignore[valid-type]
+
+
+V2RequestInput = Annotated[
+    V2FloatInput | V2IntInput | V2BytesInput,
+    Discriminator("datatype"),
+    Field(description="FP32, FP64, INT64, INT32 or BYTES (categorical features)."),
+]
+TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")  # a datatype none of the three models has
 
 
 class V2OutputParameters(Parameters):

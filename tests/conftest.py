@@ -177,3 +177,11 @@ def tiny_filesystem(tmp_path: Path):
         yield mount_point
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.fixture(scope="session")
+def penguins_net():
+    """A small classifier of a mixed table (``penguins``): categorical features, missing values."""
+    from penguins import train_penguins_net
+
+    return train_penguins_net()

@@ -15,7 +15,7 @@ from model import assets
 from service.routes.console import CONTENT_SECURITY_POLICY, SHARED, STATIC
 
 CONSOLE = STATIC.parent
-SCRIPTS = ["charts.js", "forms.js", "card.js", "console.js"]
+SCRIPTS = ["charts.js", "forms.js", "card.js", "tryit.js", "console.js"]
 
 
 def source(name: str) -> Path:
@@ -70,6 +70,7 @@ def test_the_console_is_served_at_the_root_with_a_strict_content_security_policy
         ("charts.js", "text/javascript"),
         ("forms.js", "text/javascript"),
         ("card.js", "text/javascript"),
+        ("tryit.js", "text/javascript"),
         ("console.js", "text/javascript"),
         ("report.js", "text/javascript"),
         ("console.css", "text/css"),

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import SETOSA, VERSICOLOR, VIRGINICA
+from helpers import SETOSA, VERSICOLOR, VIRGINICA, wait_for
 from servers import ROOT, gunicorn
 
 from model.report import build_report, model_card
@@ -282,7 +282,7 @@ def test_training_with_the_token_shows_progress_and_ends_activated(console, serv
     new = message.split("version ")[1].split(",")[0]
     assert new != before and f"version {new}, activated" in message
     page.wait_for_function("v => document.querySelector('#card .facts').textContent.includes(v)", arg=new)
-    assert active_version(server) == new
+    wait_for(lambda: active_version(server) == new, message=f"{new} served")  # per-worker swap
     assert page.locator("#train-result svg.line-chart").count() == 2
     assert page.locator(f'#versions tr[data-version="{new}"] .badge').count() == 1
     assert time.monotonic() - started < 30
@@ -321,7 +321,7 @@ def test_a_stored_version_is_activated_from_the_versions_table_with_the_token(
     message = page.wait_for_selector("#versions-message[data-kind=ok], #versions-message[data-kind=error]")
     assert message.inner_text() == f"Version {other} is active (was {current})."
     page.wait_for_function("v => document.querySelector('#card .facts').textContent.includes(v)", arg=other)
-    assert active_version(server) == other
+    wait_for(lambda: active_version(server) == other, message=f"{other} served")  # per-worker swap
     assert console.problems == []
 
 

@@ -99,6 +99,30 @@ def test_text_and_missing_values_are_raw_values_for_the_schema_to_judge() -> Non
 @pytest.mark.parametrize(
     ("rows", "problems"),
     [
+        ([[1, "x", "0.2"], ["NaN", 2, None]], [((0, 2), "number"), ((1, 0), "number")]),
+        ([named(1, 2, "3"), named("", "b", 3)], [((0, "c"), "number"), ((1, "a"), "number")]),
+        ([[1, "x", float("inf")]], [((0, 2), "finite")]),
+        ([[1, [2], 3]], [((0, 1), "number")]),
+    ],
+)
+def test_typed_cells_refuse_any_text_in_a_numeric_feature_with_its_location(
+    rows: list, problems: list
+) -> None:
+    with pytest.raises(RowsError) as raised:
+        rows_to_matrix(rows, NAMES, numeric=[True, False, True])
+    assert [(problem.loc, problem.kind) for problem in raised.value.problems] == problems
+
+
+def test_typed_cells_keep_text_in_categorical_features_and_null_anywhere() -> None:
+    rows = rows_to_matrix([named(1, "red", None), named(None, 4, 3)], NAMES, numeric=[True, False, True])
+    assert rows.x.dtype == object and rows.x.tolist() == [[1, "red", None], [None, 4, 3]]
+    with pytest.raises(RowsError, match=r"rows\.0\.a: feature 'a' is numeric: must be a number or null"):
+        rows_to_matrix([named("1", "red", 3)], NAMES, numeric=[True, False, True])
+
+
+@pytest.mark.parametrize(
+    ("rows", "problems"),
+    [
         ([[1, "x", 3], [None, 2, "4"]], [((0, 1), "number"), ((1, 0), "finite")]),
         ([named(1, float("nan"), 3)], [((0, "b"), "finite")]),
         ([named(1, "two", 3)], [((0, "b"), "number")]),

@@ -32,7 +32,8 @@ from model.store import ModelStore
         ('{"instances": [[5.1, 3.5, 1.4, "nan"]]}', 422, "validation_error", ["instances", 0, 3]),
         ('{"instances": [[5.1, 3.5, 1.4, "0.2"]]}', 422, "validation_error", ["instances", 0, 3]),
         ('{"instances": [[5.1, 3.5, 1.4, true]]}', 422, "validation_error", ["instances", 0, 3]),
-        ('{"instances": [[5.1, 3.5, 1.4, null]]}', 422, "validation_error", ["instances", 0, 3]),
+        ('{"instances": [[5.1, 3.5, 1.4, ""]]}', 422, "validation_error", ["instances", 0, 3]),
+        ('{"instances": [[5.1, 3.5, 1.4, [0.2]]]}', 422, "validation_error", ["instances", 0, 3]),
         ('{"instances": [[5.1, 3.5, 1.4, 0.2], {"a": 1}]}', 422, "validation_error", ["instances", 1]),
         (
             '{"instances": [{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4}]}',
@@ -43,7 +44,9 @@ from model.store import ModelStore
             '"petal_width": 0.2, "colour": 1}]}',
             422, "validation_error", ["instances", 0, "colour"],
         ),
-        ('{"instances": [{"sepal_length": "x"}]}', 422, "validation_error", ["instances", 0, "sepal_length"]),
+        ('{"instances": [{"sepal_length": "x"}]}', 422, "validation_error", ["instances", 0, "sepal_width"]),
+        ('{"instances": [{"sepal_length": "x", "sepal_width": 3.5, "petal_length": 1.4, '
+         '"petal_width": 0.2}]}', 422, "validation_error", ["instances", 0, "sepal_length"]),
         ('{"instances": [[5.1, 3.5, 1.4, 0.2]], "return_probabilities": 1}', 422, "validation_error",
          ["return_probabilities"]),
         ('{"instances": [[5.1, 3.5, 1.4, 0.2]], "verbose": true}', 422, "validation_error", ["verbose"]),

@@ -10,6 +10,8 @@ import zlib
 import numpy as np
 import pytest
 from helpers import IRIS_FEATURES, SETOSA, VERSICOLOR, VIRGINICA
+from penguins import ADELIE, GENTOO
+from penguins import FEATURES as PENGUIN_FEATURES
 
 from model import Network
 from model.store import ModelStore
@@ -246,7 +248,9 @@ def _with(**fields) -> dict:
     return {"inputs": [tensor(**fields)]}
 
 
-NAN_FLAT = '{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, NaN]}]}'
+INF_FLAT = (
+    '{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, -Infinity]}]}'
+)
 INF_NESTED = (
     '{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [[1, 2, 3, Infinity]]}]}'
 )
@@ -259,8 +263,13 @@ INF_NESTED = (
         ("{}", ["inputs"], "Field required"),
         ({"inputs": []}, ["inputs"], "at least 1 item"),
         ({"inputs": [tensor()], "extra": 1}, ["extra"], "Extra inputs"),
-        (_with(datatype="INT64"), ["inputs", 0, "datatype"], "'FP32' or 'FP64'"),
-        (_with(datatype="BYTES"), ["inputs", 0, "datatype"], "'FP32' or 'FP64'"),
+        (_with(datatype="INT64", data=[5, 3, 1, 0] * 3), ["inputs", 0, "datatype"], "'FP32' or 'FP64'"),
+        (_with(datatype="BYTES", data=["5"] * 12), ["inputs", 0, "datatype"], "'FP32' or 'FP64'"),
+        (_with(datatype="INT8"), ["inputs", 0, "datatype"], "one of FP32, FP64, INT64, INT32, BYTES"),
+        ({"inputs": [{"name": "input", "shape": [3, 4], "data": [1] * 12}]}, ["inputs", 0, "datatype"],
+         "Field required"),
+        ({"inputs": [tensor(), {**tensor(), "name": "petal_width"}]}, ["inputs", 1, "name"],
+         "give no other input"),
         (_with(name="x"), ["inputs", 0, "name"], "unknown input name"),
         ({"inputs": [tensor(), tensor()]}, ["inputs", 1], "more than once"),
         (_with(shape=[12]), ["inputs", 0, "shape"], "must be [batch, 4]"),
@@ -273,8 +282,8 @@ INF_NESTED = (
          "expected 4 features, got 3"),
         (_with(data=[[1, 2, 3, 4]]), ["inputs", 0, "data"], "3 rows of 4"),
         (_with(data=None), ["inputs", 0, "data"], "missing"),
-        (NAN_FLAT, ["inputs", 0, "data", 3], "finite number"),
-        (INF_NESTED, ["inputs", 0, "data", 0, 3], "finite number"),
+        (INF_FLAT, ["inputs", 0, "data", 3], "must be a finite"),
+        (INF_NESTED, ["inputs", 0, "data", 0, 3], "must be a finite"),
         (_with(data=[1, 2, 3, "4"] * 3), ["inputs", 0, "data", 3], "valid number"),
         (_with(data=[1, 2, 3, True] * 3), ["inputs", 0, "data", 3], "valid number"),
         (_with(data="1 2 3"), ["inputs", 0, "data"], "valid array"),
@@ -325,11 +334,11 @@ FOUR = np.float32(SETOSA).tobytes()
         (_binary({"inputs": [BINARY_INPUT]}, FOUR, length="100000"), "the body has"),
         (_binary({"inputs": [BINARY_INPUT]}, FOUR, length="0"), "the body has"),
         (_binary({"inputs": [BINARY_INPUT]}, FOUR[:12]), "12 bytes follow"),
-        (_binary({"inputs": [BINARY_INPUT]}, FOUR + b"\0"), "17 bytes follow"),
+        (_binary({"inputs": [BINARY_INPUT]}, FOUR + b"\0"), "1 byte(s) after the JSON belong to no input"),
         (_binary({"inputs": [{**BINARY_INPUT, "parameters": {"binary_data_size": 32}}]}, FOUR * 2),
          "needs 16 bytes"),
         (_binary({"inputs": [tensor()]}, b"\0\0\0\0"), "belong to no input"),
-        (_binary({"inputs": [BINARY_INPUT]}, np.float32([1, 2, 3, np.nan]).tobytes()),
+        (_binary({"inputs": [BINARY_INPUT]}, np.float32([1, 2, 3, np.inf]).tobytes()),
          "inputs.0.data.3: must be a finite float32 number"),
         (_binary({"inputs": [BINARY_INPUT]}, FOUR, length="5"), "not valid JSON"),
     ],
@@ -418,3 +427,181 @@ def test_the_openapi_document_lists_every_v2_route(client) -> None:
     )
     assert "/v2/models/{name}/versions/{version}/infer" in document["paths"]
     assert client.get("/openapi.json").get_json() == document  # registering is idempotent
+
+
+# ---------------------------------------------------------------- mixed-type models: one tensor per feature
+PENGUIN_ROWS = [
+    ["Atlantis", 47.5, 217.0, 5000.0, "male"],  # an unknown island
+    ["Biscoe", 47.5, None, None, None],  # missing values
+    GENTOO,
+    ADELIE,
+]
+DATATYPES = {"island": "BYTES", "sex": "BYTES", "bill_length_mm": "FP32", "flipper_length_mm": "INT64",
+             "body_mass_g": "FP64"}  # fmt: skip
+
+
+@pytest.fixture
+def penguins_client(client_for, penguins_net):
+    return client_for(penguins_net)
+
+
+def feature_tensors(rows=PENGUIN_ROWS, nested: bool = False, **changes) -> list[dict]:
+    """One JSON tensor per feature, in the model's order; ``changes`` replace fields by feature."""
+    tensors = []
+    for j, name in enumerate(PENGUIN_FEATURES):
+        column = [row[j] for row in rows]
+        if DATATYPES[name] == "INT64":
+            column = [None if v is None else int(v) for v in column]
+        shape = [len(rows), 1] if nested else [len(rows)]
+        data = [[v] for v in column] if nested else column
+        tensor = {"name": name, "datatype": DATATYPES[name], "shape": shape, "data": data}
+        tensors.append({**tensor, **changes.get(name, {})})
+    return tensors
+
+
+def test_mixed_model_metadata_lists_one_input_per_feature_with_its_datatype(penguins_client) -> None:
+    inputs = penguins_client.get("/v2/models/mlp").get_json()["inputs"]
+    assert inputs == [
+        {"name": "island", "datatype": "BYTES", "shape": [-1]},
+        {"name": "bill_length_mm", "datatype": "FP32", "shape": [-1]},
+        {"name": "flipper_length_mm", "datatype": "FP32", "shape": [-1]},
+        {"name": "body_mass_g", "datatype": "FP32", "shape": [-1]},
+        {"name": "sex", "datatype": "BYTES", "shape": [-1]},
+    ]
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_json_tensors_per_feature_equal_predict_with_nulls_and_unknown_categories(
+    penguins_client, nested
+) -> None:
+    inputs = feature_tensors(nested=nested)
+    body = post(penguins_client, {"inputs": list(reversed(inputs))}).get_json()  # any order of inputs
+    rows = [[row[0], float(np.float32(row[1])), *row[2:]] for row in PENGUIN_ROWS]  # FP32 values as sent
+    reference = penguins_client.post(
+        "/predict", json={"instances": rows, "return_probabilities": True}
+    ).get_json()
+    predictions, probabilities = body["outputs"]
+    assert predictions["data"] == reference["predictions"] and predictions["shape"] == [4]
+    np.testing.assert_array_equal(
+        np.float32(probabilities["data"]), np.float32(reference["probabilities"]).ravel()
+    )
+
+
+def _bytes_elements(texts: list[str]) -> bytes:
+    return b"".join(struct.pack("<I", len(text.encode())) + text.encode() for text in texts)
+
+
+def test_binary_tensors_per_feature_take_length_prefixed_bytes_and_nan_as_missing(penguins_client) -> None:
+    rows = PENGUIN_ROWS
+    raw = {
+        "island": _bytes_elements([row[0] for row in rows]),
+        "bill_length_mm": np.array([row[1] for row in rows], "<f4").tobytes(),
+        "flipper_length_mm": np.array(
+            [np.nan if row[2] is None else row[2] for row in rows], "<f8"
+        ).tobytes(),
+        "body_mass_g": np.array([np.nan if row[3] is None else row[3] for row in rows], "<f4").tobytes(),
+        "sex": _bytes_elements(["" if row[4] is None else row[4] for row in rows]),  # "": a missing token
+    }
+    datatypes = {**DATATYPES, "flipper_length_mm": "FP64", "body_mass_g": "FP32"}
+    inputs = [
+        {
+            "name": name,
+            "datatype": datatypes[name],
+            "shape": [4],
+            "parameters": {"binary_data_size": len(data)},
+        }
+        for name, data in raw.items()
+    ]
+    header = json.dumps({"inputs": inputs, "parameters": {"binary_data_output": True}}).encode()
+    response = post(penguins_client, header + b"".join(raw.values()), {HEADER_LENGTH: str(len(header))})
+    assert response.status_code == 200, response.get_data()
+    _, arrays = decode_binary_response(response)
+    json_body = post(penguins_client, {"inputs": feature_tensors()}).get_json()
+    assert arrays["predictions"].tolist() == json_body["outputs"][0]["data"]
+    np.testing.assert_array_equal(
+        arrays["probabilities"].ravel(), np.float32(json_body["outputs"][1]["data"])
+    )
+
+
+def test_unknown_categories_and_imputed_values_sent_to_v2_are_counted(penguins_client) -> None:
+    assert post(penguins_client, {"inputs": feature_tensors()}).status_code == 200
+    metrics = penguins_client.get("/metrics").get_data(as_text=True)
+    assert "mlp_unknown_category_values_total 1.0" in metrics and "mlp_imputed_values_total 3.0" in metrics
+
+
+def test_an_all_numeric_model_takes_one_tensor_per_feature_too_and_nan_in_input_as_missing(client) -> None:
+    per_feature = [{"name": name, "datatype": "FP64", "shape": [3], "data": [row[j] for row in ROWS]}
+                   for j, name in enumerate(IRIS_FEATURES)]  # fmt: skip
+    one_tensor = post(client, {"inputs": [tensor()]}).get_json()["outputs"]
+    assert post(client, {"inputs": per_feature}).get_json()["outputs"] == one_tensor
+    data, headers = binary_request(np.array([[5.1, np.nan, 1.4, 0.2]]), "FP64")
+    with_nan = post(client, data, headers).get_json()["outputs"][0]["data"]
+    with_null = client.post("/predict", json={"instances": [[5.1, None, 1.4, 0.2]]}).get_json()["predictions"]
+    assert with_nan == with_null
+
+
+def _mixed(**changes) -> dict:
+    return {"inputs": feature_tensors(**changes)}
+
+
+def _without(name: str) -> dict:
+    return {"inputs": [t for t in feature_tensors() if t["name"] != name]}
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "message"),
+    [
+        ({"inputs": [tensor(rows=[[1.0] * 5])]}, ["inputs", 0, "name"], "one input per feature ('island'"),
+        ({"inputs": [*feature_tensors(), {**feature_tensors()[1], "name": "beak"}]}, ["inputs", 5, "name"],
+         "unknown input name"),
+        ({"inputs": [*feature_tensors(), feature_tensors()[0]]}, ["inputs", 5, "name"], "more than once"),
+        (_without("sex"), ["inputs"], "no input for the features 'sex'"),
+        (_mixed(body_mass_g={"datatype": "BYTES", "data": ["1"] * 4}), ["inputs", 3, "datatype"],
+         "feature 'body_mass_g' is numeric"),
+        (_mixed(sex={"shape": [3]}), ["inputs", 4, "shape"], "batch 3 differs from the first input's, 4"),
+        (_mixed(island={"shape": [4, 2]}), ["inputs", 0, "shape"], "must be [batch] or [batch, 1]"),
+        (_mixed(island={"shape": [2]}), ["inputs", 0, "data"], "needs 2 values, got 4"),
+        (_mixed(bill_length_mm={"data": [1.0, "2", 3.0, 4.0]}), ["inputs", 1, "data", 1], "valid number"),
+        (_mixed(flipper_length_mm={"data": [217, 217.5, 1, 2]}), ["inputs", 2, "data", 1], "valid integer"),
+        (_mixed(island={"data": ["Biscoe", 5, "Dream", None]}), ["inputs", 0, "data", 1], "valid string"),
+        (_mixed(body_mass_g={"data": [1.0, 1e400, 2.0, 3.0]}), ["inputs", 3, "data", 1],
+         "finite number (feature 'body_mass_g', row 1)"),
+        (_mixed(sex={"data": None}), ["inputs", 4, "data"], "missing"),
+    ],
+)  # fmt: skip
+def test_bad_tensors_per_feature_are_400_naming_the_input_row_and_feature(
+    penguins_client, body, loc, message
+) -> None:
+    response = post(penguins_client, body)
+    assert response.status_code == 400, response.get_json()
+    error = response.get_json()
+    assert error["code"] == "v2_bad_request" and error["detail"][0]["loc"] == loc
+    assert message in error["error"], error["error"]
+
+
+def _binary_island(raw: bytes, size: int | None = None) -> tuple[bytes, dict]:
+    tensors = feature_tensors()
+    tensors[0] = {"name": "island", "datatype": "BYTES", "shape": [4],
+                  "parameters": {"binary_data_size": len(raw) if size is None else size}}  # fmt: skip
+    header = json.dumps({"inputs": tensors}).encode()
+    return header + raw, {HEADER_LENGTH: str(len(header))}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (_bytes_elements(["Biscoe", "Dream", "Dream"]), "element 3 of 4 is cut short"),
+        (_bytes_elements(["Biscoe", "Dream", "Dream"]) + b"\x09\0\0\0abc", "element 3 of 4 is cut short"),
+        (_bytes_elements(["Biscoe"] * 4) + b"\0", "1 bytes after the 4 elements"),
+        (_bytes_elements(["Biscoe", "Dream"]) + b"\x02\0\0\0\xff\xfe" + _bytes_elements(["x"]),
+         "must be UTF-8 text (feature 'island', row 2)"),
+    ],
+)  # fmt: skip
+def test_bad_binary_bytes_tensors_are_400_naming_the_element(penguins_client, raw, message) -> None:
+    response = post(penguins_client, *_binary_island(raw))
+    assert response.status_code == 400 and message in response.get_json()["error"], response.get_json()
+
+
+def test_binary_bytes_announced_beyond_the_body_are_refused(penguins_client) -> None:
+    response = post(penguins_client, *_binary_island(_bytes_elements(["Biscoe"] * 4), size=1000))
+    assert response.status_code == 400 and "1000 bytes announced" in response.get_json()["error"]

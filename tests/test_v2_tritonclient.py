@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from penguins import FEATURES
 from servers import gunicorn
 
 from model.store import ModelStore
@@ -115,3 +116,77 @@ def test_errors_surface_as_client_exceptions_with_the_server_message(triton, row
     with pytest.raises(InferenceServerException) as error:
         triton.get_model_metadata("other")
     assert error.value.status() == "404" and "unknown model" in error.value.message()
+
+
+# ---------------------------------------------------------------- a mixed-type model: one tensor per feature
+@pytest.fixture(scope="module")
+def penguins_server(tmp_path_factory, penguins_net):
+    root = tmp_path_factory.mktemp("v2-penguins")
+    ModelStore(root / "store").publish(penguins_net.save, {})
+    env = {"MLP_MODEL_DIR": str(root / "store"), "MLP_METRICS_DIR": str(root / "metrics")}
+    with gunicorn(env, root / "log", workers=1) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def penguins_triton(penguins_server):
+    client = httpclient.InferenceServerClient(f"127.0.0.1:{penguins_server.port}")
+    yield client
+    client.close()
+
+
+PENGUINS = [  # an unknown island, missing values (None in text, NaN in numbers), two plain rows
+    ["Atlantis", 47.5, 217.0, 5000.0, "male"],
+    ["Biscoe", 47.5, None, None, None],
+    ["Biscoe", 47.5, 217.0, 5000.0, "male"],
+    ["Torgersen", 38.8, 190.0, 3700.0, "female"],
+]
+
+
+def feature_inputs(binary: bool, shape_1: bool = False) -> list:
+    """One InferInput per feature: BYTES from object arrays, FP32 with NaN where missing."""
+    inputs = []
+    for j, name in enumerate(FEATURES):
+        column = [row[j] for row in PENGUINS]
+        if isinstance(column[0], str):
+            values = np.array(column, dtype=object)  # None: tritonclient sends "None", a missing token
+            datatype = "BYTES"
+        else:
+            values = np.array([np.nan if v is None else v for v in column], dtype=np.float32)
+            datatype = "FP32"
+        values = values.reshape(-1, 1) if shape_1 else values
+        tensor = httpclient.InferInput(name, list(values.shape), datatype)
+        tensor.set_data_from_numpy(values, binary_data=binary)
+        inputs.append(tensor)
+    return inputs
+
+
+def test_the_client_reads_one_input_per_feature_from_a_mixed_models_metadata(penguins_triton) -> None:
+    inputs = penguins_triton.get_model_metadata("mlp")["inputs"]
+    datatypes = ["BYTES", "FP32", "FP32", "FP32", "BYTES"]
+    assert [tensor["name"] for tensor in inputs] == list(FEATURES)
+    assert [tensor["datatype"] for tensor in inputs] == datatypes
+
+
+@pytest.mark.parametrize(("binary", "shape_1"), [(True, False), (False, False), (True, True)])
+def test_tensors_per_feature_with_missing_values_and_an_unknown_category_equal_predict(
+    penguins_triton, penguins_server, binary, shape_1
+) -> None:
+    result = penguins_triton.infer("mlp", feature_inputs(binary, shape_1))
+    sent = [[float(np.float32(v)) if isinstance(v, float) else v for v in row] for row in PENGUINS]  # FP32
+    status, _, body = penguins_server.request(
+        "POST", "/predict", {"instances": sent, "return_probabilities": True}
+    )
+    assert status == 200 and body["unknown_categories"] == [{"row": 0, "features": ["island"]}]
+    assert as_text(result.as_numpy("predictions")) == body["predictions"]
+    np.testing.assert_array_equal(result.as_numpy("probabilities"), np.float32(body["probabilities"]))
+
+
+def test_a_text_tensor_for_a_numeric_feature_is_400_naming_the_feature(penguins_triton) -> None:
+    inputs = feature_inputs(binary=True)
+    text = httpclient.InferInput("body_mass_g", [len(PENGUINS)], "BYTES")
+    text.set_data_from_numpy(np.array(["heavy"] * len(PENGUINS), dtype=object))
+    inputs[3] = text
+    with pytest.raises(InferenceServerException) as error:
+        penguins_triton.infer("mlp", inputs)
+    assert error.value.status() == "400" and "feature 'body_mass_g' is numeric" in error.value.message()

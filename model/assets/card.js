@@ -77,15 +77,33 @@ const MlpCard = (() => {
     return el("table", { className: "metrics" }, el("thead", {}, head), el("tbody", {}, body));
   }
 
+  /** A feature's training values in words: its range (and median), or its categories. */
+  function valuesText(feature) {
+    if (feature.type === "categorical") {
+      const categories = (feature.categories || []).map(String);
+      const rare = (feature.rare || []).length;
+      if (rare === 0) return `${categories.length} categor${categories.length === 1 ? "y" : "ies"}: ${categories.join(", ")}`;
+      // The last level is "other", shared by the rare categories (capped at max_categories).
+      const shown = [...categories.slice(0, -1), `${categories[categories.length - 1]} (${rare} rarer categor${rare === 1 ? "y" : "ies"})`];
+      return `${categories.length} levels: ${shown.join(", ")}`;
+    }
+    const median = typeof feature.median === "number" ? `, median ${fmt(feature.median, 4)}` : "";
+    return `${fmt(feature.min, 4)} to ${fmt(feature.max, 4)}${median}`;
+  }
+
+  /** Every feature's type, training range or categories, and share of missing values in training. */
   function featuresTable(features) {
-    const rows = features.map((f) => el("tr", {}, el("th", { scope: "row" }, f.name),
-      el("td", { className: "number" }, fmt(f.min, 4)), el("td", { className: "number" }, fmt(f.max, 4))));
+    const rows = features.map((f) => el("tr", { "data-feature": f.name }, el("th", { scope: "row" }, f.name),
+      el("td", {}, f.type === "categorical" ? "categorical" : "numeric"),
+      el("td", { className: "values" }, valuesText(f)),
+      el("td", { className: "number" }, typeof f.missing_share === "number" ? charts.formatPercent(f.missing_share) : "–")));
     const table = el("table", { className: "features" },
-      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "feature"), el("th", { scope: "col" }, "min"),
-        el("th", { scope: "col" }, "max"))),
+      el("thead", {}, el("tr", {}, ["feature", "type", "training values", "missing"].map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, rows));
+    const categorical = features.filter((f) => f.type === "categorical").length;
+    const kinds = categorical ? ` (${categorical} categorical)` : "";
     return el("details", { open: features.length <= 12 },
-      el("summary", {}, `${features.length} features, with their training ranges`), table);
+      el("summary", {}, `${features.length} features${kinds}: type, training range or categories, missing share`), table);
   }
 
   /** Fill `container` with the card: facts, architecture, data summary, metrics, confusion matrix. */
@@ -109,7 +127,8 @@ const MlpCard = (() => {
         ["Optimizer", optimizerText(training.config)],
       ]),
       el("h3", {}, "Architecture"),
-      figure(charts.architectureDiagram(arch.layer_sizes, { activation: arch.activation, outputLoss: arch.output_loss })),
+      figure(charts.architectureDiagram(arch.layer_sizes,
+        { activation: arch.activation, outputLoss: arch.output_loss, nFeatures: card.n_features })),
       el("h3", {}, "Training data"),
       el("p", {}, `${training.n_samples ?? "?"} rows, ${card.n_features} features` +
         (card.classes ? `, ${card.classes.length} classes: ` : "."), card.classes ? classList(card.classes) : null),
@@ -146,7 +165,7 @@ const MlpCard = (() => {
     );
   }
 
-  return { el, svg, figure, facts, metricsTable, renderCard, renderCurves };
+  return { el, svg, figure, facts, metricsTable, featuresTable, renderCard, renderCurves };
 })();
 
 if (typeof module === "object" && module.exports) module.exports = MlpCard;

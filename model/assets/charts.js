@@ -215,8 +215,9 @@ const MlpCharts = (() => {
   }
 
   /**
-   * The network drawn as columns of units, input to output. layerSizes: [n_features, ...hidden,
-   * n_outputs]. Wide layers show their first and last units around an ellipsis.
+   * The network drawn as columns of units, input to output. layerSizes: [n_inputs, ...hidden,
+   * n_outputs]; options.nFeatures: the features the inputs encode (when fewer than the inputs,
+   * the input column says so). Wide layers show their first and last units around an ellipsis.
    */
   function architectureDiagram(layerSizes, options = {}) {
     const sizes = layerSizes.map(Number);
@@ -263,6 +264,10 @@ const MlpCharts = (() => {
     const last = sizes.length - 1;
     const head = options.outputLoss ? String(options.outputLoss).split("_")[0] : "";
     return sizes.map((n, i) => {
+      if (i === 0 && options.nFeatures !== undefined && options.nFeatures !== n) {
+        // One-hot levels and "was missing" indicators widen the input beyond the features.
+        return ["input", `${n} input${n === 1 ? "" : "s"}`, `from ${options.nFeatures} feature${options.nFeatures === 1 ? "" : "s"}`];
+      }
       if (i === 0) return ["input", `${n} feature${n === 1 ? "" : "s"}`, ""];
       if (i === last) return ["output", `${n} unit${n === 1 ? "" : "s"}`, head];
       return [last > 2 ? `hidden ${i}` : "hidden", `${n} unit${n === 1 ? "" : "s"}`, options.activation || ""];

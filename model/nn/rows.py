@@ -61,6 +61,7 @@ def rows_to_matrix(
     max_rows: int | None = None,
     dtype: Any = np.float64,
     numbers_only: bool = False,
+    numeric: Sequence[bool] | None = None,
 ) -> RowMatrix:
     """Rows as raw values (n_rows, n_features) in the model's feature order.
 
@@ -79,6 +80,12 @@ def rows_to_matrix(
     numbers_only : bool
         Refuse text (kind ``number``) and missing values (kind ``finite``), as before text
         and missing values were features.
+    numeric : sequence of bool, optional
+        Per feature, whether it is numeric, for cells typed as JSON gives them (a request's
+        rows): text in a numeric feature is refused (kind ``number``), numeric-looking text
+        ("0.2", "NaN") included, since a number there is sent as a number. Every cell's type
+        is looked at (the object path); callers whose rows cannot hold text pass None. None:
+        text is the feature schema's to judge (CSV cells are all text).
 
     Raises
     ------
@@ -103,6 +110,8 @@ def rows_to_matrix(
     if not names:
         raise RowsError([Problem((0,), "no features: a row needs at least one value", "too_short")])
     columns = names if keyed else None
+    if numeric is not None:
+        return _typed_matrix(values, names, columns, numeric)
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # out of dtype's range: inf, refused below
             x = np.array(values, dtype=dtype)  # (n_rows, n_features)
@@ -118,6 +127,27 @@ def rows_to_matrix(
             return RowMatrix(raw, names, columns)
     problems = _cell_problems(values, dtype, columns, numbers_only)
     raise RowsError(problems or [Problem((), "rows must hold numbers", "number")])
+
+
+def _typed_matrix(
+    values: Sequence[Sequence[Any]],
+    names: tuple[str, ...],
+    columns: tuple[str, ...] | None,
+    numeric: Sequence[bool],
+) -> RowMatrix:
+    """``rows_to_matrix`` for typed cells: the object matrix, without text in numeric features."""
+    raw = _object_matrix(values, len(names))
+    if raw is None:  # a cell that is a list or an object
+        problems = _cell_problems(values, np.float64, columns, numbers_only=False)
+        raise RowsError(problems or [Problem((), "rows must hold numbers, texts or null", "number")])
+    problems = _object_problems(raw, columns)
+    for j in np.flatnonzero(numeric).tolist():
+        rule = f"feature {names[j]!r} is numeric: must be a number or null"
+        texts = [i for i, cell in enumerate(raw[:, j].tolist()) if type(cell) is str]
+        problems += [Problem((i, j if columns is None else columns[j]), rule, "number") for i in texts]
+    if problems:
+        raise RowsError(sorted(problems)[:MAX_PROBLEMS])
+    return RowMatrix(raw, names, columns)
 
 
 def too_many_rows(max_rows: int, n_rows: int | None = None, n_features: int | None = None) -> RowsError:

@@ -14,9 +14,7 @@ blueprint = Blueprint("predict", __name__)
 def predict_view() -> Response:
     state = service()
     snapshot = current_snapshot(state)  # first: its width bounds what the body may hold
-    result = predict(read_body(state=state), snapshot, state.settings.max_rows)
-    state.metrics.rows.inc(len(result.predictions))
-    if result.out_of_range:
-        state.metrics.out_of_range_rows.inc(len(result.out_of_range))
+    answer, result = predict(read_body(state=state), snapshot, state.settings.max_rows)
+    state.metrics.count_inference(result)
     headers = {"X-Model-Version": snapshot.version}
-    return Response(response_json(result), mimetype="application/json", headers=headers)
+    return Response(response_json(answer), mimetype="application/json", headers=headers)

@@ -87,8 +87,7 @@ def infer(name: str, version: str | None = None) -> Response:
     body = v2.decode_body(read_body(), request.headers.get("Content-Encoding"), state.settings.max_body_bytes)
     header_length = request.headers.get(v2.HEADER_LENGTH)
     result = v2.infer(body, header_length, snapshot, state.settings.model_name, state.settings.max_rows)
-    state.metrics.rows.inc(result.rows)
-    state.metrics.out_of_range_rows.inc(result.out_of_range_rows)
+    state.metrics.count_inference(result.inference)
     headers = {"X-Model-Version": snapshot.version}
     if result.header_length is not None:
         headers[v2.HEADER_LENGTH] = str(result.header_length)

@@ -11,6 +11,7 @@
   const { el, figure, renderCard, renderCurves, metricsTable } = MlpCard;
   const forms = MlpForms;
   const charts = MlpCharts;
+  const tryit = MlpTry;
   const POLL_MS = 300;
   const SWAP_WAIT_MS = 5000;
   const $ = (id) => document.getElementById(id);
@@ -99,34 +100,18 @@
 
   // ------------------------------------------------------------ try it
   function buildTryForm(model) {
-    const fields = model.features.map((feature, j) => {
-      const id = `feature-${j}`;
-      const middle = (feature.min + feature.max) / 2;
-      const hint = `training range ${charts.formatNumber(feature.min, 4)} to ${charts.formatNumber(feature.max, 4)}`;
-      const input = el("input", {
-        id, type: "number", step: "any", required: true, value: String(Number(middle.toPrecision(4))),
-        "aria-describedby": `${id}-hint`, "data-feature": String(j),
-      });
-      input.addEventListener("input", () => flagInput(input, feature));
-      return el("div", { className: "field" },
-        el("label", { htmlFor: id }, feature.name),
-        input,
-        el("small", { id: `${id}-hint`, className: "hint" }, hint));
-    });
-    $("try-fields").replaceChildren(...fields);
+    $("try-fields").replaceChildren(...tryit.buildFields(model));
     $("try-result").replaceChildren();
     say("try-message", "");
   }
 
-  function flagInput(input, feature) {
-    const value = input.valueAsNumber;
-    const outside = Number.isFinite(value) && forms.outOfRange([value], [feature]).length > 0;
-    input.setAttribute("aria-invalid", outside ? "true" : "false");
-    input.classList.toggle("outside", outside);
-  }
-
-  function formRow() {
-    return card.features.map((_, j) => $(`feature-${j}`).valueAsNumber);
+  function predictForm() {
+    const inputs = card.features.map((_, j) => $(`feature-${j}`));
+    try {
+      predict({ instances: [tryit.readRow(card.features, inputs)], return_probabilities: true });
+    } catch (error) {
+      say("try-message", error.message, "error");
+    }
   }
 
   async function predict(body) {
@@ -135,45 +120,11 @@
     try {
       const result = await api("POST", "/predict", body);
       say("try-message", `Answered by version ${result.model_version}.`, "ok");
-      showResult(body, result);
+      $("try-result").replaceChildren(...tryit.resultView(body, result));
     } catch (error) {
       say("try-message", error.message, "error");
       $("try-result").replaceChildren();
     }
-  }
-
-  function showResult(body, result) {
-    const first = result.predictions[0];
-    const parts = [
-      el("p", { className: "prediction" }, "Prediction: ",
-        el("strong", { id: "prediction-value" }, Array.isArray(first) ? JSON.stringify(first) : String(first))),
-    ];
-    if (result.probabilities && result.classes) {
-      parts.push(figure(charts.probabilityBars(result.classes.map(String), result.probabilities[0], first)));
-      parts.push(el("ul", { className: "visually-hidden", id: "probability-list" },
-        result.classes.map((c, i) => el("li", { "data-class": String(c), "data-probability": String(result.probabilities[0][i]) },
-          `${c}: ${charts.formatPercent(result.probabilities[0][i])}`))));
-    }
-    if (result.out_of_range.length > 0) {
-      parts.push(el("p", { className: "message", "data-kind": "warning", id: "out-of-range" },
-        "Outside the training range: ",
-        result.out_of_range.map((r) => `${body.instances.length > 1 ? `row ${r.row}: ` : ""}${r.features.join(", ")}`).join("; "),
-        ". The prediction is an extrapolation."));
-    }
-    if (result.predictions.length > 1) parts.push(resultsTable(result));
-    $("try-result").replaceChildren(...parts);
-  }
-
-  function resultsTable(result) {
-    const flagged = new Map(result.out_of_range.map((r) => [r.row, r.features.join(", ")]));
-    const head = el("tr", {}, ["row", "prediction", result.probabilities ? "top probability" : null, "outside range"]
-      .filter(Boolean).map((h) => el("th", { scope: "col" }, h)));
-    const rows = result.predictions.map((p, i) => el("tr", {},
-      el("td", { className: "number" }, String(i)),
-      el("td", {}, Array.isArray(p) ? JSON.stringify(p) : String(p)),
-      result.probabilities ? el("td", { className: "number" }, charts.formatPercent(Math.max(...result.probabilities[i]))) : null,
-      el("td", {}, flagged.get(i) || "")));
-    return el("table", {}, el("thead", {}, head), el("tbody", {}, rows));
   }
 
   // ------------------------------------------------------------ versions
@@ -225,7 +176,7 @@
       body = forms.trainRequest($("train-source").value, $("train-data").value, $("train-target").value, {
         hidden: $("train-hidden").value, epochs: $("train-epochs").value,
         learning_rate: $("train-learning-rate").value, activation: $("train-activation").value,
-        base: $("train-base").value, activate: $("train-activate").value,
+        base: $("train-base").value, activate: $("train-activate").value, categorical: $("train-categorical").value,
       });
     } catch (error) {
       say("train-message", error.message, "error");
@@ -350,6 +301,7 @@
     const pasted = $("train-source").value === "paste";
     $("train-data").disabled = !pasted;
     $("train-target").disabled = !pasted;
+    $("train-categorical").disabled = !pasted;
   }
 
   // ------------------------------------------------------------ start
@@ -357,7 +309,7 @@
     $("token-form").addEventListener("submit", (event) => event.preventDefault());
     $("try-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      if (card) predict({ instances: [formRow()], return_probabilities: true });
+      if (card) predictForm();
     });
     $("try-reset").addEventListener("click", () => card && buildTryForm(card));
     $("json-form").addEventListener("submit", (event) => {

@@ -55,7 +55,8 @@ const MlpForms = (() => {
   /**
    * Training data from pasted text: JSON {"instances": [...], "targets": [...]} (optionally
    * "feature_names"), or CSV with a header row whose target column is `targetName` (default:
-   * the last column). Returns {instances, targets, feature_names?}; throws InputError.
+   * the last column). CSV cells become numbers, text or null (empty: missing); the service
+   * types the columns. Returns {instances, targets, feature_names?}; throws InputError.
    */
   function trainingData(textValue, targetName = "") {
     const trimmed = String(textValue).trim();
@@ -74,19 +75,20 @@ const MlpForms = (() => {
       if (row.length !== header.length) {
         throw new InputError(`CSV row ${i + 2}: ${row.length} fields, the header has ${header.length}`);
       }
-      const values = [];
-      row.forEach((field, j) => {
-        if (j === target) return;
-        const value = toNumber(field);
-        if (value === null) throw new InputError(`CSV row ${i + 2}, column "${header[j]}": not a number`);
-        values.push(value);
-      });
-      instances.push(values);
+      instances.push(row.filter((_, j) => j !== target).map(cellValue));
       rawTargets.push(row[target]);
     });
     const numeric = rawTargets.map(toNumber);
-    const targets = numeric.every((v) => v !== null) ? numeric : rawTargets;
+    const targets = numeric.every((v, i) => v !== null || rawTargets[i] === "") ? numeric
+      : rawTargets.map((t) => (t === "" ? null : t));
     return { instances, targets, feature_names: featureNames };
+  }
+
+  /** A CSV cell as the API takes it: a number, text (a category; the service reads NA and the like), or null when empty. */
+  function cellValue(field) {
+    if (field === "") return null;
+    const value = toNumber(field);
+    return value === null ? field : value;
   }
 
   function trainingDataFromJson(textValue) {
@@ -117,8 +119,9 @@ const MlpForms = (() => {
 
   /**
    * The POST /train body. source: "paste" or a bundled dataset name; options: strings from the
-   * form {hidden, epochs, learning_rate, activation, base, activate}; blank means the
-   * server's default.
+   * form {hidden, epochs, learning_rate, activation, base, activate, categorical}; blank means
+   * the server's default. `categorical`: comma-separated columns forced categorical
+   * (feature_types); the others' types are inferred by the service.
    */
   function trainRequest(source, pasted, targetName, options) {
     const body = source === "paste" ? trainingData(pasted, targetName) : { dataset: source };
@@ -132,6 +135,8 @@ const MlpForms = (() => {
       if (value === null || !valid(value)) throw new InputError(`${name.replace("_", " ")}: not a valid value`);
       body[name] = value;
     }
+    const categorical = String(options.categorical ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+    if (source === "paste" && categorical.length > 0) body.feature_types = Object.fromEntries(categorical.map((name) => [name, "categorical"]));
     if (options.activation) body.activation = options.activation;
     if (options.base) body.base = options.base;
     if (options.activate) body.activate = options.activate;
@@ -140,7 +145,8 @@ const MlpForms = (() => {
 
   /**
    * The POST /predict body from pasted JSON: a full request {"instances": ...}, one row (a
-   * list of numbers or an object by feature name), or a list of rows.
+   * list of values or an object by feature name), or a list of rows. A value is a number, a
+   * string (a category) or null (missing).
    */
   function predictRequest(textValue) {
     let value;
@@ -152,7 +158,8 @@ const MlpForms = (() => {
     if (value !== null && typeof value === "object" && !Array.isArray(value) && "instances" in value) {
       return { return_probabilities: true, ...value };
     }
-    const isRow = (r) => (Array.isArray(r) && r.every((v) => typeof v === "number")) ||
+    const isCell = (v) => v === null || typeof v === "number" || typeof v === "string" || typeof v === "boolean";
+    const isRow = (r) => (Array.isArray(r) && r.every(isCell)) ||
       (r !== null && typeof r === "object" && !Array.isArray(r));
     if (isRow(value) && !(Array.isArray(value) && value.length === 0)) {
       return { instances: [value], return_probabilities: true };
@@ -165,8 +172,79 @@ const MlpForms = (() => {
 
   /** Names of features whose value lies outside the training range [min, max]. */
   function outOfRange(values, features) {
-    return features.filter((f, j) => Number.isFinite(values[j]) && (values[j] < f.min || values[j] > f.max))
-      .map((f) => f.name);
+    return features.filter((f, j) => featureType(f) === "numeric" && Number.isFinite(values[j]) &&
+      (values[j] < f.min || values[j] > f.max)).map((f) => f.name);
+  }
+
+  /** A card feature's type; cards from before categorical features have none: numeric. */
+  function featureType(feature) {
+    return feature.type === "categorical" ? "categorical" : "numeric";
+  }
+
+  /**
+   * The values a categorical feature knows: its categories and the rare ones sharing its
+   * "other" level. A card lists that level last in `categories` when `rare` is not empty.
+   */
+  function knownCategories(feature) {
+    const categories = (feature.categories || []).map(String);
+    const rare = (feature.rare || []).map(String);
+    return rare.length > 0 ? [...categories.slice(0, -1), ...rare] : categories;
+  }
+
+  /**
+   * The value a form field sends for its feature: a number (numeric), the text as typed
+   * (categorical), or null when the field is empty (missing). `badInput`: the browser could not
+   * read the field as a number. Throws InputError naming the feature.
+   */
+  function fieldValue(feature, text, badInput = false) {
+    const raw = String(text ?? "");
+    if (featureType(feature) === "categorical") return raw.trim() === "" ? null : raw;
+    if (badInput) throw new InputError(`${feature.name}: not a number`);
+    if (raw.trim() === "") return null;
+    const value = toNumber(raw.trim());
+    if (value === null) throw new InputError(`${feature.name}: not a number`);
+    return value;
+  }
+
+  /**
+   * What a field's value will be flagged as, before predicting: "missing", "out_of_range",
+   * "unknown_category" (not among the card's categories) or null.
+   */
+  function fieldFlag(feature, value) {
+    if (value === null) return "missing";
+    if (featureType(feature) === "categorical") {
+      return knownCategories(feature).includes(String(value)) ? null : "unknown_category";
+    }
+    return outOfRange([value], [feature]).length > 0 ? "out_of_range" : null;
+  }
+
+  /** The result's three kinds of flags, each {row, features} lists (absent in older answers). */
+  const FLAG_KINDS = [
+    { key: "out_of_range", id: "out-of-range", short: "out of range",
+      label: "Outside the training range", note: "The prediction is an extrapolation." },
+    { key: "unknown_categories", id: "unknown-categories", short: "unknown category",
+      label: "Categories not seen in training", note: "Encoded as none of the known categories." },
+    { key: "missing", id: "missing-values", short: "missing",
+      label: "Missing values", note: "Numbers are filled in with the training median; a missing category is a level of its own." },
+  ];
+
+  /**
+   * One sentence per kind of flag present in a /predict answer: [{key, id, text}]. Rows are
+   * named only when the request had several.
+   */
+  function flagMessages(result, nRows) {
+    return FLAG_KINDS.filter((kind) => (result[kind.key] || []).length > 0).map((kind) => {
+      const rows = result[kind.key].map((r) => `${nRows > 1 ? `row ${r.row}: ` : ""}${r.features.join(", ")}`);
+      return { key: kind.key, id: kind.id, text: `${kind.label}: ${rows.join("; ")}. ${kind.note}` };
+    });
+  }
+
+  /** The flags of row `row` of a /predict answer in a few words ("" when none). */
+  function rowFlags(result, row) {
+    return FLAG_KINDS.map((kind) => {
+      const entry = (result[kind.key] || []).find((r) => r.row === row);
+      return entry ? `${kind.short}: ${entry.features.join(", ")}` : null;
+    }).filter(Boolean).join("; ");
   }
 
   const PART_ORDER = ["validation", "test", "train"];
@@ -242,6 +320,13 @@ const MlpForms = (() => {
     trainRequest,
     predictRequest,
     outOfRange,
+    featureType,
+    knownCategories,
+    fieldValue,
+    fieldFlag,
+    FLAG_KINDS,
+    flagMessages,
+    rowFlags,
     metricColumns,
     metricValue,
     errorMessage,

@@ -94,6 +94,9 @@ test("architectureDiagram draws every unit of narrow layers and elides wide ones
   for (const label of ["4 features", "16 units", "8 units", "3 units", "relu", "softmax", "hidden 1", "hidden 2"]) {
     assert.ok(svg.includes(`>${label}<`), label);
   }
+  const encoded = charts.architectureDiagram([5, 8, 3], { nFeatures: 2 });
+  assert.ok(encoded.includes(">5 inputs<") && encoded.includes(">from 2 features<"), "one-hot inputs outnumber the features");
+  assert.ok(charts.architectureDiagram([4, 3], { nFeatures: 4 }).includes(">4 features<"));
   const linear = charts.architectureDiagram([64, 10]);
   assert.equal(count(linear, /class="unit"/g), 8 + 8);
 });

@@ -26,7 +26,6 @@ for (const [name, text, target, message] of [
   ["header only", "a,b", "", /at least one data row/],
   ["one column", "y\n1\n2", "", /feature column/],
   ["unknown target", "a,b\n1,2", "c", /no column named "c"/],
-  ["not a number", "a,b\n1,2\nx,3", "", /row 3, column "a": not a number/],
   ["ragged row", "a,b\n1,2\n3", "", /row 3: 1 fields, the header has 2/],
   ["bad JSON", "{nope", "", /^JSON: /],
   ["JSON without targets", '{"instances": [[1]]}', "", /expected \{"instances"/],
@@ -35,6 +34,13 @@ for (const [name, text, target, message] of [
     assert.throws(() => forms.trainingData(text, target), (error) => error instanceof forms.InputError && message.test(error.message));
   });
 }
+
+test("CSV training cells become numbers, text for categories, and null for empty cells", () => {
+  const data = forms.trainingData("size,island,sex,mass\n3.5,Biscoe,,4200\n,Dream,female,\nNA,1,male,3800\n");
+  assert.deepEqual(data.instances, [[3.5, "Biscoe", null], [null, "Dream", "female"], ["NA", 1, "male"]]);
+  assert.deepEqual(data.targets, [4200, null, 3800], "an empty target is missing; the others stay numbers");
+  assert.deepEqual(forms.trainingData("x,label\n1,red\n2,\n").targets, ["red", null]);
+});
 
 test("JSON training data passes instances, targets and feature names through", () => {
   const data = forms.trainingData('{"instances": [[1, 2]], "targets": ["a"], "feature_names": ["p", "q"], "x": 1}');
@@ -51,6 +57,10 @@ test("trainRequest leaves blank options to the server and converts the others", 
     instances: [[1], [2]], targets: [0, 1], feature_names: ["a"], hidden: [16, 8], epochs: 30,
     learning_rate: 0.01, activation: "tanh", base: "active", activate: "always",
   });
+  const typed = forms.trainRequest("paste", "zip,y\n1001,0\n2002,1", "", { ...blank, categorical: " zip, grade ," });
+  assert.deepEqual(typed.feature_types, { zip: "categorical", grade: "categorical" });
+  assert.deepEqual(typed.instances, [[1001], [2002]], "the service, not the page, applies the types");
+  assert.equal(forms.trainRequest("iris", "", "", { ...blank, categorical: "zip" }).feature_types, undefined);
   assert.throws(() => forms.trainRequest("iris", "", "", { epochs: "2.5" }), /epochs: not a valid value/);
   assert.throws(() => forms.trainRequest("iris", "", "", { learning_rate: "0" }), /learning rate/);
   assert.throws(() => forms.trainRequest("iris", "", "", { hidden: "8,0" }), /hidden layers/);
@@ -62,13 +72,99 @@ test("predictRequest accepts a row, a named row, a list of rows or a whole reque
   assert.deepEqual(forms.predictRequest("[[1], [2]]"), { instances: [[1], [2]], return_probabilities: true });
   assert.deepEqual(forms.predictRequest('{"instances": [[1]], "return_probabilities": false}'),
     { instances: [[1]], return_probabilities: false });
-  for (const bad of ["", "[]", "3", '["a"]', "[[1], 2]"]) assert.throws(() => forms.predictRequest(bad), forms.InputError, bad);
+  for (const bad of ["", "[]", "3", "[[1], 2]", "[[1, [2]]]", '[1, {"a": 1}]']) assert.throws(() => forms.predictRequest(bad), forms.InputError, bad);
+});
+
+test("predictRequest passes strings (categories) and nulls (missing) through", () => {
+  assert.deepEqual(forms.predictRequest('[1.5, "Biscoe", null]'), { instances: [[1.5, "Biscoe", null]], return_probabilities: true });
+  assert.deepEqual(forms.predictRequest('["a"]'), { instances: [["a"]], return_probabilities: true });
+  assert.deepEqual(forms.predictRequest('[{"x": null, "island": "Dream"}, [2, "Biscoe"]]'),
+    { instances: [{ x: null, island: "Dream" }, [2, "Biscoe"]], return_probabilities: true });
+});
+
+const NUMERIC = { name: "mass", type: "numeric", min: 2700, max: 6300, median: 4050, missing_share: 0.01 };
+const OLD_NUMERIC = { name: "width", min: 0, max: 1 };
+const CATEGORICAL = { name: "island", type: "categorical", categories: ["Biscoe", "Dream"], missing_share: 0 };
+
+test("an empty field is missing (null) for numeric and categorical features alike", () => {
+  for (const feature of [NUMERIC, OLD_NUMERIC, CATEGORICAL]) {
+    for (const empty of ["", "  ", undefined]) assert.equal(forms.fieldValue(feature, empty), null, `${feature.name} ${empty}`);
+  }
+});
+
+test("a numeric field sends a number; one the browser or the parser cannot read is refused by name", () => {
+  assert.equal(forms.fieldValue(NUMERIC, "4100.5"), 4100.5);
+  assert.equal(forms.fieldValue(OLD_NUMERIC, "-1e-3"), -0.001);
+  assert.throws(() => forms.fieldValue(NUMERIC, "", true), (e) => e instanceof forms.InputError && e.message === "mass: not a number");
+  assert.throws(() => forms.fieldValue(NUMERIC, "12kg"), (e) => e instanceof forms.InputError && e.message === "mass: not a number");
+});
+
+test("a categorical field sends its text as typed, known or not", () => {
+  assert.equal(forms.fieldValue(CATEGORICAL, "Dream"), "Dream");
+  assert.equal(forms.fieldValue(CATEGORICAL, "Atlantis "), "Atlantis ");
+  assert.equal(forms.fieldValue(CATEGORICAL, "12"), "12");
+});
+
+const CAPPED = { name: "city", type: "categorical", categories: ["Oslo", "Lima", "other"], rare: ["Bergen"], missing_share: 0 };
+
+test("knownCategories lists the categories and the rare ones sharing the 'other' level, not 'other' itself", () => {
+  assert.deepEqual(forms.knownCategories(CAPPED), ["Oslo", "Lima", "Bergen"]);
+  assert.deepEqual(forms.knownCategories(CATEGORICAL), ["Biscoe", "Dream"]);
+  assert.deepEqual(forms.knownCategories({ name: "n", type: "categorical", categories: [1, true] }), ["1", "true"]);
+});
+
+for (const [name, feature, value, flag] of [
+  ["a rare category (it takes the 'other' level)", CAPPED, "Bergen", null],
+  ["the name of the 'other' level", CAPPED, "other", "unknown_category"],
+  ["a known category", CATEGORICAL, "Biscoe", null],
+  ["an unknown category", CATEGORICAL, "Atlantis", "unknown_category"],
+  ["a missing category", CATEGORICAL, null, "missing"],
+  ["a number within range", NUMERIC, 4000, null],
+  ["a number above range", NUMERIC, 7000, "out_of_range"],
+  ["a number of an old card below range", OLD_NUMERIC, -1, "out_of_range"],
+  ["a missing number", NUMERIC, null, "missing"],
+]) {
+  test(`fieldFlag flags ${name} as ${flag}`, () => {
+    assert.equal(forms.fieldFlag(feature, value), flag);
+  });
+}
+
+const FLAGGED = {
+  out_of_range: [{ row: 0, features: ["mass"] }],
+  unknown_categories: [{ row: 1, features: ["island", "sex"] }],
+  missing: [{ row: 0, features: ["sex"] }, { row: 2, features: ["mass"] }],
+};
+
+test("flagMessages says each kind of flag in words, naming rows only for several rows", () => {
+  const messages = forms.flagMessages(FLAGGED, 3);
+  assert.deepEqual(messages.map((m) => [m.key, m.id]),
+    [["out_of_range", "out-of-range"], ["unknown_categories", "unknown-categories"], ["missing", "missing-values"]]);
+  assert.match(messages[0].text, /^Outside the training range: row 0: mass\. /);
+  assert.match(messages[1].text, /^Categories not seen in training: row 1: island, sex\. /);
+  assert.match(messages[2].text, /^Missing values: row 0: sex; row 2: mass\. /);
+  const single = forms.flagMessages({ out_of_range: [], unknown_categories: [{ row: 0, features: ["island"] }], missing: [] }, 1);
+  assert.equal(single.length, 1);
+  assert.match(single[0].text, /^Categories not seen in training: island\. /);
+});
+
+test("an answer from before categorical features (out_of_range only) still shows its flags", () => {
+  const old = { predictions: [1], out_of_range: [{ row: 0, features: ["width"] }] };
+  assert.deepEqual(forms.flagMessages(old, 1).map((m) => m.key), ["out_of_range"]);
+  assert.equal(forms.rowFlags(old, 0), "out of range: width");
+  assert.deepEqual(forms.flagMessages({ predictions: [1], out_of_range: [] }, 1), []);
+});
+
+test("rowFlags lists one row's flags by kind, in words", () => {
+  assert.equal(forms.rowFlags(FLAGGED, 0), "out of range: mass; missing: sex");
+  assert.equal(forms.rowFlags(FLAGGED, 1), "unknown category: island, sex");
+  assert.equal(forms.rowFlags(FLAGGED, 3), "");
 });
 
 test("outOfRange names the features outside their training range", () => {
   const features = [{ name: "a", min: 0, max: 1 }, { name: "b", min: 0, max: 1 }, { name: "c", min: 0, max: 1 }];
   assert.deepEqual(forms.outOfRange([1, 1.5, -0.1], features), ["b", "c"]);
   assert.deepEqual(forms.outOfRange([NaN, 0, 0], features), []);
+  assert.deepEqual(forms.outOfRange([5, "x"], [{ name: "a", min: 0, max: 1 }, CATEGORICAL]), ["a"]);
 });
 
 test("metricColumns lines up nested and flat metadata metrics, validation first, matrices left out", () => {
