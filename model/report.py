@@ -31,20 +31,22 @@ def load_assets(directory: Path | None = None) -> dict[str, str]:
     return texts
 
 
+FEATURE_FIELDS = ("name", "type", "min", "max", "median", "indicator", "categories", "rare", "missing_share")
+"""What the card shows of each feature of the model's schema (``FeatureSchema.as_dict``)."""
+
+
 def model_card(version: str, description: dict[str, Any], active: bool) -> dict[str, Any]:
-    """The card of ``GET /model`` from ``Network.describe()`` (the service's ``cards.model_card``)."""
-    names, ranges = description["feature_names"], description["feature_ranges"]
+    """The card of ``GET /model`` from ``Network.describe()``: the one builder (the service
+    validates it into its ``ModelCard`` schema; the report renders it)."""
+    features = description["schema"]["features"]
     return {
         "version": version,
         "active": active,
         "task": description["task"],
         "multilabel": description["multilabel"],
         "created_at": description["created_at"],
-        "n_features": len(names),
-        "features": [
-            {"name": name, "min": low, "max": high}
-            for name, low, high in zip(names, ranges["min"], ranges["max"], strict=True)
-        ],
+        "n_features": len(features),
+        "features": [{key: feature.get(key) for key in FEATURE_FIELDS} for feature in features],
         "classes": description["classes"],
         "target_names": description.get("target_names"),
         "architecture": description["architecture"],

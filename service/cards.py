@@ -4,32 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from model.report import model_card as build_card
 from model.store import VersionInfo
 
-from .schemas import FeatureInfo, ModelCard, VersionSummary
+from .schemas import ModelCard, VersionSummary
 
 
 def model_card(version: str, card: dict[str, Any], active: bool) -> ModelCard:
-    """The card of a loaded model; ``card`` is ``Network.describe()``."""
-    return ModelCard(
-        version=version,
-        active=active,
-        task=card["task"],
-        multilabel=card["multilabel"],
-        created_at=card["created_at"],
-        n_features=len(card["feature_names"]),
-        features=[feature_info(record) for record in card["schema"]["features"]],
-        classes=card["classes"],
-        target_names=card.get("target_names"),
-        architecture=card["architecture"],
-        training=card["training"],
-        metrics=card["metrics"],
-    )
-
-
-def feature_info(record: dict[str, Any]) -> FeatureInfo:
-    """A feature of the card's schema, with the fields the API documents (others are left out)."""
-    return FeatureInfo.model_validate({key: record[key] for key in FeatureInfo.model_fields if key in record})
+    """The card of a loaded model (``card`` is ``Network.describe()``), built by the one
+    builder the offline report shares, validated as the API documents it."""
+    return ModelCard.model_validate(build_card(version, card, active))
 
 
 def version_summary(info: VersionInfo) -> VersionSummary:
