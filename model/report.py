@@ -33,7 +33,7 @@ def load_assets(directory: Path | None = None) -> dict[str, str]:
 
 def model_card(version: str, description: dict[str, Any], active: bool) -> dict[str, Any]:
     """The card of ``GET /model`` from ``Network.describe()`` (the service's ``cards.model_card``)."""
-    names, ranges = description["feature_names"], description["feature_ranges"]
+    names = description["feature_names"]
     return {
         "version": version,
         "active": active,
@@ -41,16 +41,26 @@ def model_card(version: str, description: dict[str, Any], active: bool) -> dict[
         "multilabel": description["multilabel"],
         "created_at": description["created_at"],
         "n_features": len(names),
-        "features": [
-            {"name": name, "min": low, "max": high}
-            for name, low, high in zip(names, ranges["min"], ranges["max"], strict=True)
-        ],
+        "features": [_feature(record) for record in description["schema"]["features"]],
         "classes": description["classes"],
         "target_names": description.get("target_names"),
         "architecture": description["architecture"],
         "training": description["training"],
         "metrics": description["metrics"],
     }
+
+
+# A feature's fields on the card, with their defaults (the service's ``FeatureInfo``).
+FEATURE_FIELDS = {
+    **dict.fromkeys(("name", "type", "min", "max", "median", "indicator", "categories", "rare")),
+    "type": "numeric",
+    "missing_share": 0.0,
+}
+
+
+def _feature(record: dict[str, Any]) -> dict[str, Any]:
+    """A feature of the schema (``FeatureSchema.as_dict``) as the card shows it."""
+    return {key: record.get(key, default) for key, default in FEATURE_FIELDS.items()}
 
 
 def build_report(

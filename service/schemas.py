@@ -63,20 +63,22 @@ _CELL = core_schema.nullable_schema(
     )
 )
 Cell = Annotated[float | str | None, GetPydanticSchema(lambda _type, _handler: _CELL)]
-Row = Annotated[
+CellRow = Annotated[
     list[Cell],
     Field(min_length=1, description="Feature values in the model's order: numbers, texts, null (missing)."),
 ]
-NamedRow = Annotated[
+NamedCellRow = Annotated[
     dict[str, Cell],
     Field(min_length=1, description="Feature values by name: numbers, texts, null (missing)."),
 ]
+Row = Annotated[list[float], Field(min_length=1, description="Feature values in the model's order.")]
+NamedRow = Annotated[dict[str, float], Field(min_length=1, description="Feature values by name.")]
 LIST_FORM, OBJECT_FORM = "list[list[float]]", "list[dict[str,float]]"  # pydantic's union tags
 
 
 class PredictRequest(StrictRequest):
     instances: Annotated[
-        Annotated[list[Row], Field(min_length=1)] | Annotated[list[NamedRow], Field(min_length=1)],
+        Annotated[list[CellRow], Field(min_length=1)] | Annotated[list[NamedCellRow], Field(min_length=1)],
         Field(
             union_mode="left_to_right",
             description="Rows as lists, or as objects by feature name (every feature, no other key). "
