@@ -31,10 +31,6 @@ def load_assets(directory: Path | None = None) -> dict[str, str]:
     return texts
 
 
-FEATURE_FIELDS = ("name", "type", "min", "max", "median", "indicator", "categories", "rare", "missing_share")
-"""What the card shows of each feature of the model's schema (``FeatureSchema.as_dict``)."""
-
-
 def model_card(version: str, description: dict[str, Any], active: bool) -> dict[str, Any]:
     """The card of ``GET /model`` from ``Network.describe()``: the one builder (the service
     validates it into its ``ModelCard`` schema; the report renders it)."""
@@ -46,13 +42,26 @@ def model_card(version: str, description: dict[str, Any], active: bool) -> dict[
         "multilabel": description["multilabel"],
         "created_at": description["created_at"],
         "n_features": len(features),
-        "features": [{key: feature.get(key) for key in FEATURE_FIELDS} for feature in features],
+        "features": [_feature(record) for record in features],
         "classes": description["classes"],
         "target_names": description.get("target_names"),
         "architecture": description["architecture"],
         "training": description["training"],
         "metrics": description["metrics"],
     }
+
+
+# A feature's fields on the card, with their defaults (the service's ``FeatureInfo``).
+FEATURE_FIELDS = {
+    **dict.fromkeys(("name", "type", "min", "max", "median", "indicator", "categories", "rare")),
+    "type": "numeric",
+    "missing_share": 0.0,
+}
+
+
+def _feature(record: dict[str, Any]) -> dict[str, Any]:
+    """A feature of the schema (``FeatureSchema.as_dict``) as the card shows it."""
+    return {key: record.get(key, default) for key, default in FEATURE_FIELDS.items()}
 
 
 def build_report(

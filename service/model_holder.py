@@ -42,6 +42,7 @@ class Snapshot:
     feature_min: np.ndarray = field(repr=False)
     feature_max: np.ndarray = field(repr=False)
     numeric: tuple[bool, ...] = field(default=(), repr=False)  # per feature: numbers only (no text)
+    all_numeric: bool = True  # no categorical feature: rows without text take the fast path
 
     @classmethod
     def of(cls, version: str, net: Network) -> Snapshot:
@@ -54,6 +55,7 @@ class Snapshot:
             feature_min=np.asarray(net.feature_min, np.float64),
             feature_max=np.asarray(net.feature_max, np.float64),
             numeric=tuple(feature.type == "numeric" for feature in net.schema.features),
+            all_numeric=all(feature.type == "numeric" for feature in net.schema.features),
         )
 
 

@@ -50,7 +50,7 @@ def parse_predict_request(body: bytes, max_rows: int, snapshot: Snapshot) -> tup
     # value but the last, and one before return_probabilities (a little room for other keys).
     if over_budget(body, max_containers=max_rows + 2, max_commas=max_rows * n_features + 2):
         raise rows_error(too_many_rows(max_rows, n_features=n_features))
-    if all(snapshot.numeric):
+    if snapshot.all_numeric:
         try:
             return NumberRequest.model_validate_json(body), False
         except ValidationError:

@@ -63,20 +63,22 @@ _CELL = core_schema.nullable_schema(
     )
 )
 Cell = Annotated[float | str | None, GetPydanticSchema(lambda _type, _handler: _CELL)]
-Row = Annotated[
+CellRow = Annotated[
     list[Cell],
     Field(min_length=1, description="Feature values in the model's order: numbers, texts, null (missing)."),
 ]
-NamedRow = Annotated[
+NamedCellRow = Annotated[
     dict[str, Cell],
     Field(min_length=1, description="Feature values by name: numbers, texts, null (missing)."),
 ]
+Row = Annotated[list[float], Field(min_length=1, description="Feature values in the model's order.")]
+NamedRow = Annotated[dict[str, float], Field(min_length=1, description="Feature values by name.")]
 LIST_FORM, OBJECT_FORM = "list[list[float]]", "list[dict[str,float]]"  # pydantic's union tags
 
 
 class PredictRequest(StrictRequest):
     instances: Annotated[
-        Annotated[list[Row], Field(min_length=1)] | Annotated[list[NamedRow], Field(min_length=1)],
+        Annotated[list[CellRow], Field(min_length=1)] | Annotated[list[NamedCellRow], Field(min_length=1)],
         Field(
             union_mode="left_to_right",
             description="Rows as lists, or as objects by feature name (every feature, no other key). "
@@ -199,17 +201,7 @@ class Readiness(Response):
 # ---------------------------------------------------------------- training jobs
 Target = int | float | str | bool
 
-# A training cell: a finite number, a text (a category, or a missing token like "NA") or null
-# (missing). One union checked in pydantic-core, with one error per bad cell instead of one per
-# member; booleans are refused (send "true" as text for a category).
-_CELL = core_schema.nullable_schema(
-    core_schema.union_schema(
-        [core_schema.float_schema(strict=True, allow_inf_nan=False), core_schema.str_schema(strict=True)],
-        custom_error_type="cell",
-        custom_error_message="must be a finite number, a text or null",
-    )
-)
-Cell = Annotated[float | str | None, GetPydanticSchema(lambda _type, _handler: _CELL)]
+# A training cell is a prediction's ``Cell`` (a finite number, a text or null; booleans refused).
 TrainRow = Annotated[list[Cell], Field(min_length=1, description="Values in feature order; null: missing.")]
 NamedTrainRow = Annotated[dict[str, Cell], Field(min_length=1, description="Values by name; null: missing.")]
 FeatureType = Literal["numeric", "categorical"]

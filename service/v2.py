@@ -123,7 +123,7 @@ def input_metadata(snapshot: Snapshot) -> list[V2TensorMetadata]:
     """``input`` for a model of numeric features; one input per feature for any other."""
     net = snapshot.net
     values = MODEL_DATATYPES[net.dtype]
-    if all(snapshot.numeric):
+    if snapshot.all_numeric:
         return [V2TensorMetadata(name=INPUT_NAME, datatype=values, shape=[-1, len(net.feature_names)])]
     return [
         V2TensorMetadata(name=name, datatype=values if numeric else "BYTES", shape=[-1])

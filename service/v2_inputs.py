@@ -119,7 +119,7 @@ def _one_tensor(request: V2InferenceRequest, tails: _Tail, snapshot: Snapshot, m
             raise bad_request(f"input '{INPUT_NAME}' is given more than once", ["inputs", i])
         message = f"input '{INPUT_NAME}' holds every feature: give no other input with it"
         raise bad_request(message, ["inputs", i, "name"])
-    if not all(snapshot.numeric):
+    if not snapshot.all_numeric:
         raise bad_request(
             f"this model has categorical features: it takes one input per feature ({_listed(names)}), "
             f"not '{INPUT_NAME}'",
@@ -166,7 +166,7 @@ def _tensor_per_feature(
     for k, tensor in enumerate(request.inputs):
         j = index.get(tensor.name)
         if j is None:
-            expected = f"'{INPUT_NAME}' or " if all(snapshot.numeric) else ""
+            expected = f"'{INPUT_NAME}' or " if snapshot.all_numeric else ""
             raise bad_request(
                 f"unknown input name; this model's inputs are {expected}its features ({_listed(names)})",
                 ["inputs", k, "name"],

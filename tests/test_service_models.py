@@ -30,6 +30,21 @@ def test_the_model_card_describes_the_active_model(client, store_dir) -> None:
     assert card["created_at"]
 
 
+def test_a_mixed_models_card_gives_every_features_type_categories_or_range_and_missing_share(
+    client_for, penguins_net
+) -> None:
+    response = client_for(penguins_net).get("/model")
+    assert response.status_code == 200
+    features = {feature["name"]: feature for feature in response.get_json()["features"]}
+    assert features["island"]["type"] == "categorical" and features["island"]["min"] is None
+    assert features["island"]["categories"] == ["Biscoe", "Dream", "Torgersen"]
+    assert features["sex"]["missing_share"] == pytest.approx(0.1)
+    mass = features["body_mass_g"]
+    assert mass["type"] == "numeric" and mass["indicator"] is True
+    assert mass["missing_share"] == pytest.approx(0.05)
+    assert mass["min"] < mass["median"] < mass["max"] and mass["categories"] is None
+
+
 def test_versions_are_listed_and_each_can_be_shown(client, store_dir, iris_net) -> None:
     store = ModelStore(store_dir)
     second = store.publish(iris_net.save, {"task": "classification"}, activate=False)
