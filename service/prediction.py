@@ -9,6 +9,8 @@ is left here is the JSON API's side: parsing the body, the 422 for bad rows
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from pydantic import ValidationError
 from pydantic_core import to_json
@@ -18,10 +20,10 @@ from model import Inference, RowsError, infer, rows_to_matrix, too_many_rows
 from .body_limits import over_budget
 from .errors import rows_error, validation_error
 from .model_holder import Snapshot
-from .schemas import NumberRequest, PredictRequest, PredictResponse
+from .schemas import NumberRequest, PredictRequest
 
 
-def predict(body: bytes, snapshot: Snapshot, max_rows: int) -> tuple[PredictResponse, Inference]:
+def predict(body: bytes, snapshot: Snapshot, max_rows: int) -> tuple[dict[str, Any], Inference]:
     """The answer to a ``/predict`` body with the snapshot's model, and the inference it reports
     (for the metrics); ``ApiError`` (400, 422) if bad."""
     request, typed = parse_predict_request(body, max_rows, snapshot)
@@ -61,23 +63,24 @@ def parse_predict_request(body: bytes, max_rows: int, snapshot: Snapshot) -> tup
         raise validation_error(error) from None
 
 
-def response(snapshot: Snapshot, result: Inference, return_probabilities: bool) -> PredictResponse:
-    """The JSON API's answer: labels and flags as plain values (no per-row models: they cost
-    more than predicting the row)."""
+def response(snapshot: Snapshot, result: Inference, return_probabilities: bool) -> dict[str, Any]:
+    """The JSON API's answer: a ``PredictResponse``'s fields, in its order, as plain values (a
+    model instance, even ``model_construct``, or one per flagged row, costs more than predicting
+    a row; ``tests/test_service_predict.py`` checks the bytes against the schema)."""
     probabilities = result.probabilities
-    return PredictResponse.model_construct(
-        model_version=snapshot.version,
-        predictions=result.predictions.tolist(),  # numpy labels and values as Python ones
-        probabilities=None if probabilities is None or not return_probabilities
+    return {
+        "model_version": snapshot.version,
+        "predictions": result.predictions.tolist(),  # numpy labels and values as Python ones
+        "probabilities": None if probabilities is None or not return_probabilities
         else probabilities.astype(np.float64).tolist(),
-        classes=snapshot.card["classes"],
-        target_names=snapshot.card.get("target_names"),
-        out_of_range=result.flagged("out_of_range"),
-        unknown_categories=result.flagged("unknown_categories"),
-        missing=result.flagged("missing"),
-    )  # fmt: skip
+        "classes": snapshot.card["classes"],
+        "target_names": snapshot.card.get("target_names"),
+        "out_of_range": result.flagged("out_of_range"),
+        "unknown_categories": result.flagged("unknown_categories"),
+        "missing": result.flagged("missing"),
+    }  # fmt: skip
 
 
-def response_json(result: PredictResponse) -> bytes:
-    """The response's JSON, the same bytes as ``model_dump_json`` (its flags are plain dicts)."""
-    return to_json(dict(result))
+def response_json(answer: dict[str, Any]) -> bytes:
+    """The response's JSON, the same bytes as ``PredictResponse.model_dump_json``."""
+    return to_json(answer)

@@ -61,9 +61,10 @@ class Inference:
         Plain dicts built from two array passes: an object per flagged row (even a pydantic
         ``model_construct``, ~4 us) cost more than predicting the row.
         """
-        rows, columns = np.nonzero(self.flags[kind])  # row-major: a row's features together, in model order
-        if not rows.size:
+        mask = self.flags[kind]
+        if not mask.any():  # the common case, one pass
             return []
+        rows, columns = np.nonzero(mask)  # row-major: a row's features together, in model order
         names = self.feature_names
         features = [names[j] for j in columns.tolist()]
         cuts = [0, *(np.flatnonzero(rows[1:] != rows[:-1]) + 1).tolist(), rows.size]  # one run per row
@@ -72,7 +73,8 @@ class Inference:
 
     def flagged_rows(self, kind: str = OUT_OF_RANGE) -> int:
         """How many rows have at least one ``kind`` flag."""
-        return int(self.flags[kind].any(axis=1).sum())
+        mask = self.flags[kind]
+        return int(mask.any(axis=1).sum()) if mask.any() else 0
 
 
 def infer(net: Network, x: Any, columns: Sequence[str] | None = None) -> Inference:

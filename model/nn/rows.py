@@ -113,8 +113,11 @@ def rows_to_matrix(
     if numeric is not None:
         return _typed_matrix(values, names, columns, numeric)
     try:
-        with np.errstate(over="ignore", invalid="ignore"):  # out of dtype's range: inf, refused below
+        if np.dtype(dtype) == np.float64:  # Python floats are float64: nothing can overflow
             x = np.array(values, dtype=dtype)  # (n_rows, n_features)
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):  # out of dtype's range: inf, refused below
+                x = np.array(values, dtype=dtype)
     except (TypeError, ValueError):
         x = None
     if x is not None and x.ndim == 2:
