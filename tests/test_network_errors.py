@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -15,17 +17,17 @@ Y = np.array([0, 1] * 5)
     ("kwargs", "message"),
     [
         ({"activation": "swish"}, "activation must be one of"),
-        ({"hidden": (10, 0)}, "hidden widths must be integers >= 1"),
-        ({"hidden": (10, -3)}, "hidden widths must be integers >= 1"),
-        ({"hidden": (2.5,)}, "hidden widths must be integers >= 1"),
+        ({"hidden": (10, 0)}, "hidden must be layer widths (integers >= 1)"),
+        ({"hidden": (10, -3)}, "hidden must be layer widths (integers >= 1)"),
+        ({"hidden": (2.5,)}, "hidden must be layer widths (integers >= 1)"),
         ({"init": "zeros"}, "init must be one of"),
         ({"dtype": "float16"}, "dtype must be one of"),
         ({"task": "ranking"}, "task must be one of"),
-        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
     ],
 )
 def test_bad_constructor_arguments_are_refused(kwargs: dict, message: str) -> None:
-    with pytest.raises(InvalidConfigError, match=message):
+    with pytest.raises(InvalidConfigError, match=re.escape(message)):
         Network(**kwargs)
 
 

@@ -30,6 +30,7 @@ from .errors import ArtifactError, InvalidConfigError, InvalidInputError, ModelE
 from .features import Encoded, FeatureSchema
 from .initializers import INITIALIZERS
 from .losses import OUTPUT_LOSSES
+from .options import NetworkConfig
 from .preprocessing import (
     Scaler,
     as_regression_targets,
@@ -46,8 +47,8 @@ from .tables import as_table
 from .training import Callback, History, TrainingConfig, train
 from .validation import as_target_array
 
+_DEFAULTS = NetworkConfig()  # the declared defaults, shown in the signature below
 TASKS = ("classification", "regression")
-DTYPES = ("float32", "float64")
 
 
 class Network:
@@ -100,29 +101,23 @@ class Network:
 
     def __init__(
         self,
-        hidden: Sequence[int] = (100,),
-        activation: str = "relu",
+        hidden: Sequence[int] = _DEFAULTS.hidden,
+        activation: str = _DEFAULTS.activation,
         task: str | None = None,
         *,
-        init: str = "pytorch",
-        dtype: str = "float32",
-        seed: int | None = None,
+        init: str = _DEFAULTS.init,
+        dtype: str = _DEFAULTS.dtype,
+        seed: int | None = _DEFAULTS.seed,
     ) -> None:
-        hidden = tuple(hidden)
-        if not all(isinstance(w, int | np.integer) and not isinstance(w, bool) and w >= 1 for w in hidden):
-            raise InvalidConfigError(f"hidden widths must be integers >= 1, got {hidden!r}")
-        _check_choice("activation", activation, ACTIVATIONS)
-        _check_choice("init", init, INITIALIZERS)
-        _check_choice("dtype", dtype, DTYPES)
+        # The one set of defaults and rules of these options (``mlp-train`` and ``/train`` too).
+        config = NetworkConfig(hidden=hidden, activation=activation, init=init, dtype=dtype, seed=seed)
         if task is not None:
             _check_choice("task", task, TASKS)
-        if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
-            raise InvalidConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
-        self.hidden = tuple(int(w) for w in hidden)
-        self.activation = activation
-        self.init = init
-        self.dtype = dtype
-        self.seed = seed
+        self.hidden = config.hidden
+        self.activation = config.activation
+        self.init = config.init
+        self.dtype = config.dtype
+        self.seed = config.seed
         self.state = NetworkState(task=task)
 
     @classmethod
