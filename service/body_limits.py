@@ -80,13 +80,7 @@ def check_train_body(body: bytes, max_rows: int, max_values: int) -> None:
     target lists, and a few option lists; a comma after every value, target and option.
     """
     if over_budget(body, max_containers=2 * max_rows + 8, max_commas=max_values + max_rows + 64):
-        message = f"at most {max_rows} rows and {max_values} values on this server"
-        raise ApiError(
-            422,
-            f"instances: {message}",
-            "validation_error",
-            [ErrorDetail(loc=["instances"], msg=message, type="limit")],
-        )
+        raise _over_train_limits("instances", max_rows, max_values)
 
 
 def check_csv_body(body: bytes, max_rows: int, max_values: int) -> None:
@@ -98,10 +92,11 @@ def check_csv_body(body: bytes, max_rows: int, max_values: int) -> None:
     """
     max_lines = max_rows + 8
     if csv_over_budget(body, max_lines, max_separators=max_values + 2 * max_rows + 1024):
-        message = f"at most {max_rows} rows and {max_values} values on this server"
-        raise ApiError(
-            422,
-            f"body: {message}",
-            "validation_error",
-            [ErrorDetail(loc=["body"], msg=message, type="limit")],
-        )
+        raise _over_train_limits("body", max_rows, max_values)
+
+
+def _over_train_limits(where: str, max_rows: int, max_values: int) -> ApiError:
+    """422 at ``where``: a /train body over the server's row and value limits."""
+    message = f"at most {max_rows} rows and {max_values} values on this server"
+    detail = [ErrorDetail(loc=[where], msg=message, type="limit")]
+    return ApiError(422, f"{where}: {message}", "validation_error", detail)
