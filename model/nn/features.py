@@ -156,6 +156,21 @@ class Encoded(NamedTuple):
     flags: dict[str, np.ndarray]
 
 
+class _Layout(NamedTuple):
+    """Where each kind of feature is: columns of the raw table, first inputs, and what the
+    block encoders need (all 1-D arrays, one entry per feature of the kind)."""
+
+    numeric: np.ndarray
+    numeric_inputs: np.ndarray
+    indicators: np.ndarray  # positions in ``numeric`` of the features with an indicator input
+    medians: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    categorical: np.ndarray
+    categorical_inputs: np.ndarray
+    missing_codes: np.ndarray
+
+
 class FeatureSchema:
     """One record per feature (``features``), in column order; see the module docstring."""
 
@@ -248,19 +263,75 @@ class FeatureSchema:
         n_rows = len(x)
         out = np.zeros((n_rows, self.n_inputs), np.float64)  # (n_rows, n_inputs)
         masks = {kind: np.zeros((n_rows, self.n_features), bool) for kind in FLAG_KINDS} if flags else {}
-        problems: list[Problem] = []
-        start = 0
-        for j, feature in enumerate(self.features):
-            loc = j if columns is None else columns[j]
-            block = out[:, start : start + feature.width]
-            if feature.type == "numeric":
-                problems += _encode_numeric(feature, x[:, j], loc, block, masks, j)
-            else:
-                _encode_categorical(feature, x[:, j], block, masks, j)
-            start += feature.width
+        problems = self._encode_numeric_block(x, columns, out, masks)
+        self._encode_categorical_block(x, out, masks)
         if problems:
             raise RowsError(problems[:MAX_PROBLEMS])
         return Encoded(out, masks)
+
+    def _encode_numeric_block(
+        self, x: np.ndarray, columns: tuple[str, ...] | None, out: np.ndarray, masks: dict
+    ) -> list[Problem]:
+        """Every numeric feature in one block (one conversion, one imputation); text or an
+        infinity sends each column to ``_encode_numeric`` for its problems' locations."""
+        layout = self._layout
+        numeric, inputs, indicators = layout.numeric, layout.numeric_inputs, layout.indicators
+        if not numeric.size:
+            return []
+        try:
+            block = x if numeric.size == x.shape[1] else x[:, numeric]
+            values = block.astype(np.float64)  # (n_rows, n_num)
+        except (TypeError, ValueError, OverflowError):
+            values = None  # text or missing tokens
+        if values is None or np.isinf(values).any():
+            problems: list[Problem] = []
+            for j, start in zip(numeric.tolist(), inputs.tolist(), strict=True):
+                feature, loc = self.features[j], j if columns is None else columns[j]
+                block = out[:, start : start + feature.width]
+                problems += _encode_numeric(feature, x[:, j], loc, block, masks, j)
+            return problems
+        missing = np.isnan(values)  # (n_rows, n_num)
+        out[:, inputs] = np.where(missing, layout.medians, values)
+        if indicators.size:
+            out[:, inputs[indicators] + 1] = missing[:, indicators]
+        if masks:
+            masks[OUT_OF_RANGE][:, numeric] = (values < layout.low) | (values > layout.high)
+            masks[MISSING][:, numeric] = missing
+        return []
+
+    def _encode_categorical_block(self, x: np.ndarray, out: np.ndarray, masks: dict) -> None:
+        """Every categorical feature's one-hot levels, written at once: unknown and unlevelled
+        missing values stay all zeros."""
+        layout = self._layout
+        if not layout.categorical.size:
+            return
+        codes = np.empty((len(x), layout.categorical.size), np.intp)  # (n_rows, n_cat)
+        for i, j in enumerate(layout.categorical.tolist()):
+            codes[:, i] = self.features[j].codes_of(x[:, j])
+        levelled = codes >= 0
+        where = codes + layout.categorical_inputs + np.arange(0, out.size, self.n_inputs)[:, None]
+        out.reshape(-1)[where[levelled]] = 1.0  # out is C-contiguous: a view
+        if masks:
+            masks[UNKNOWN_CATEGORIES][:, layout.categorical] = codes == _UNKNOWN
+            masks[MISSING][:, layout.categorical] = codes == layout.missing_codes
+
+    @cached_property
+    def _layout(self) -> _Layout:
+        starts = np.cumsum([0, *(f.width for f in self.features)])[:-1].astype(np.intp)  # first inputs
+        numeric = np.array([j for j, f in enumerate(self.features) if f.type == "numeric"], np.intp)
+        categorical = np.array([j for j, f in enumerate(self.features) if f.type != "numeric"], np.intp)
+        numeric_features = [self.features[j] for j in numeric.tolist()]
+        return _Layout(
+            numeric,
+            starts[numeric],
+            np.array([i for i, f in enumerate(numeric_features) if f.indicator], np.intp),
+            np.array([f.median for f in numeric_features], np.float64),
+            self.feature_min[numeric],
+            self.feature_max[numeric],
+            categorical,
+            starts[categorical],
+            np.array([self.features[j].missing_code for j in categorical.tolist()], np.intp),
+        )
 
     def _encode_numbers(self, x: np.ndarray, columns: tuple[str, ...] | None, flags: bool) -> Encoded:
         """All-numeric schema, float input: ``x`` itself unless values are missing."""
@@ -422,19 +493,6 @@ def _encode_numeric(
         masks[OUT_OF_RANGE][:, j] = (values < feature.min) | (values > feature.max)
         masks[MISSING][:, j] = missing
     return problems
-
-
-def _encode_categorical(
-    feature: CategoricalFeature, column: np.ndarray, block: np.ndarray, masks: dict, j: int
-) -> None:
-    """Write the one-hot levels into ``block`` (n_rows, width): unknown and unlevelled missing
-    values stay all zeros."""
-    codes = feature.codes_of(column)  # (n_rows,)
-    rows = np.flatnonzero(codes >= 0)
-    block[rows, codes[rows]] = 1.0
-    if masks:
-        masks[UNKNOWN_CATEGORIES][:, j] = codes == _UNKNOWN
-        masks[MISSING][:, j] = codes == feature.missing_code
 
 
 def _refuse_infinities(x: np.ndarray, columns: tuple[str, ...] | None) -> None:
