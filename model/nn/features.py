@@ -29,6 +29,7 @@ without missing values comes back as the very same array (today's fast path).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from itertools import repeat
@@ -36,7 +37,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .columns import MISSING_TOKENS, column_keys, holds_text, numeric_values
+from .columns import MISSING_TOKENS, cell_key, column_keys, holds_text, numeric_values
 from .errors import InvalidConfigError, InvalidInputError, Problem, RowsError
 from .preprocessing import CHUNK_VALUES
 from .rows import check_finite
@@ -49,6 +50,8 @@ OTHER = "other"
 MAX_RARE = 1000
 """Rare categories remembered per feature (they take the ``"other"`` level; beyond, unknown)."""
 MAX_PROBLEMS = 20
+FEW_ROWS = 16
+"""Batches up to this size are encoded cell by cell (``FeatureSchema._encode_few``)."""
 
 OUT_OF_RANGE, UNKNOWN_CATEGORIES, MISSING = "out_of_range", "unknown_categories", "missing"
 FLAG_KINDS = (OUT_OF_RANGE, UNKNOWN_CATEGORIES, MISSING)
@@ -260,6 +263,10 @@ class FeatureSchema:
             if not flags and np.isfinite(x).all():
                 return Encoded(x, {})  # today's fast path: the array itself
             return self._encode_numbers(x, columns, flags)
+        if len(x) <= FEW_ROWS:
+            few = self._encode_few(x, flags)
+            if few is not None:
+                return few
         n_rows = len(x)
         out = np.zeros((n_rows, self.n_inputs), np.float64)  # (n_rows, n_inputs)
         masks = {kind: np.zeros((n_rows, self.n_features), bool) for kind in FLAG_KINDS} if flags else {}
@@ -268,6 +275,42 @@ class FeatureSchema:
         if problems:
             raise RowsError(problems[:MAX_PROBLEMS])
         return Encoded(out, masks)
+
+    def _encode_few(self, x: np.ndarray, flags: bool) -> Encoded | None:
+        """A few rows (a ``/predict`` call) cell by cell: there numpy's cost per call, not per
+        cell, dominates. The same rules as the block encoders; None when a numeric cell is not
+        a plain number or None (text, an infinity: the block encoders judge and locate it)."""
+        out = [[0.0] * self.n_inputs for _ in range(len(x))]  # (n_rows, n_inputs)
+        kinds = [[[False] * self.n_features for _ in range(len(x))] for _ in FLAG_KINDS]
+        outside, unknown, missing = kinds  # FLAG_KINDS order, each (n_rows, n_features)
+        for i, row in enumerate(x.tolist()):
+            line = out[i]
+            for j, (start, feature, cell) in enumerate(zip(self._starts, self.features, row, strict=True)):
+                if feature.type == "numeric":
+                    value = _plain_number(cell)
+                    if value is None:
+                        return None
+                    if value != value:
+                        line[start] = feature.median
+                        missing[i][j] = True
+                        if feature.indicator:
+                            line[start + 1] = 1.0
+                    else:
+                        line[start] = value
+                        outside[i][j] = value < feature.min or value > feature.max
+                    continue
+                try:
+                    code = feature._lookup.get(cell, _NOT_LOOKED_UP)
+                except TypeError:
+                    return None
+                if code == _NOT_LOOKED_UP:
+                    code = int(feature.level_codes([cell_key(cell)])[0])
+                if code >= 0:
+                    line[start + code] = 1.0
+                unknown[i][j] = code == _UNKNOWN
+                missing[i][j] = code == feature.missing_code
+        masks = dict(zip(FLAG_KINDS, np.array(kinds, bool), strict=True)) if flags else {}
+        return Encoded(np.array(out, np.float64), masks)
 
     def _encode_numeric_block(
         self, x: np.ndarray, columns: tuple[str, ...] | None, out: np.ndarray, masks: dict
@@ -316,8 +359,13 @@ class FeatureSchema:
             masks[MISSING][:, layout.categorical] = codes == layout.missing_codes
 
     @cached_property
+    def _starts(self) -> list[int]:
+        """Each feature's first input."""
+        return np.cumsum([0, *(f.width for f in self.features)])[:-1].tolist()
+
+    @cached_property
     def _layout(self) -> _Layout:
-        starts = np.cumsum([0, *(f.width for f in self.features)])[:-1].astype(np.intp)  # first inputs
+        starts = np.array(self._starts, np.intp)
         numeric = np.array([j for j, f in enumerate(self.features) if f.type == "numeric"], np.intp)
         categorical = np.array([j for j, f in enumerate(self.features) if f.type != "numeric"], np.intp)
         numeric_features = [self.features[j] for j in numeric.tolist()]
@@ -493,6 +541,20 @@ def _encode_numeric(
         masks[OUT_OF_RANGE][:, j] = (values < feature.min) | (values > feature.max)
         masks[MISSING][:, j] = missing
     return problems
+
+
+def _plain_number(cell: Any) -> float | None:
+    """A numeric cell as ``astype(float64)`` reads it (None: NaN), or None when it is not a
+    finite Python number, NaN or None (the block encoders judge it)."""
+    if cell is None:
+        return math.nan
+    if type(cell) is not float and type(cell) is not int:
+        return None
+    try:
+        value = float(cell)
+    except OverflowError:
+        return None
+    return None if value in (math.inf, -math.inf) else value
 
 
 def _refuse_infinities(x: np.ndarray, columns: tuple[str, ...] | None) -> None:
