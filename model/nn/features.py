@@ -41,6 +41,7 @@ from .columns import MISSING_TOKENS, cell_key, column_keys, holds_text, numeric_
 from .errors import InvalidConfigError, InvalidInputError, Problem, RowsError
 from .preprocessing import CHUNK_VALUES
 from .rows import check_finite
+from .tables import Columns
 
 __all__ = ["FEATURE_TYPES", "MAX_CATEGORIES", "MISSING_TOKENS", "Encoded", "FeatureSchema"]
 
@@ -246,8 +247,12 @@ class FeatureSchema:
         return FeatureSchema(tuple(features))
 
     # ---------------------------------------------------------------- encoding
-    def encode(self, x: np.ndarray, columns: tuple[str, ...] | None = None, *, flags: bool = True) -> Encoded:
+    def encode(
+        self, x: np.ndarray | Columns, columns: tuple[str, ...] | None = None, *, flags: bool = True
+    ) -> Encoded:
         """Raw values ``x`` (n_rows, n_features) -> the network's input (n_rows, n_inputs) and flags.
+
+        ``x`` is the raw matrix or the same table as ``tables.Columns``.
 
         ``columns`` names the columns in problem locations (rows given by name); otherwise
         they are located by index. ``flags=False`` skips the flags (``Network.predict``).
@@ -257,17 +262,17 @@ class FeatureSchema:
         RowsError
             Text in a numeric feature (kind ``number``) or an infinity (kind ``finite``).
         """
-        if x.ndim != 2 or x.shape[1] != self.n_features:
+        if len(x.shape) != 2 or x.shape[1] != self.n_features:
             raise InvalidInputError(f"X must have {self.n_features} features, got {x.shape[-1]}")
-        if self.identity and x.dtype != object:
+        if self.identity and isinstance(x, np.ndarray) and x.dtype != object:
             if not flags and np.isfinite(x).all():
                 return Encoded(x, {})  # today's fast path: the array itself
             return self._encode_numbers(x, columns, flags)
-        if len(x) <= FEW_ROWS:
+        if x.shape[0] <= FEW_ROWS:
             few = self._encode_few(x, flags)
             if few is not None:
                 return few
-        n_rows = len(x)
+        n_rows = x.shape[0]
         out = np.zeros((n_rows, self.n_inputs), np.float64)  # (n_rows, n_inputs)
         masks = {kind: np.zeros((n_rows, self.n_features), bool) for kind in FLAG_KINDS} if flags else {}
         problems = self._encode_numeric_block(x, columns, out, masks)
@@ -276,14 +281,14 @@ class FeatureSchema:
             raise RowsError(problems[:MAX_PROBLEMS])
         return Encoded(out, masks)
 
-    def _encode_few(self, x: np.ndarray, flags: bool) -> Encoded | None:
+    def _encode_few(self, x: np.ndarray | Columns, flags: bool) -> Encoded | None:
         """A few rows (a ``/predict`` call) cell by cell: there numpy's cost per call, not per
         cell, dominates. The same rules as the block encoders; None when a numeric cell is not
         a plain number or None (text, an infinity: the block encoders judge and locate it)."""
-        out = [[0.0] * self.n_inputs for _ in range(len(x))]  # (n_rows, n_inputs)
-        kinds = [[[False] * self.n_features for _ in range(len(x))] for _ in FLAG_KINDS]
+        out = [[0.0] * self.n_inputs for _ in range(x.shape[0])]  # (n_rows, n_inputs)
+        kinds = [[[False] * self.n_features for _ in range(x.shape[0])] for _ in FLAG_KINDS]
         outside, unknown, missing = kinds  # FLAG_KINDS order, each (n_rows, n_features)
-        for i, row in enumerate(x.tolist()):
+        for i, row in enumerate(x.rows() if isinstance(x, Columns) else x.tolist()):
             line = out[i]
             for j, (start, feature, cell) in enumerate(zip(self._starts, self.features, row, strict=True)):
                 if feature.type == "numeric":
@@ -313,7 +318,7 @@ class FeatureSchema:
         return Encoded(np.array(out, np.float64), masks)
 
     def _encode_numeric_block(
-        self, x: np.ndarray, columns: tuple[str, ...] | None, out: np.ndarray, masks: dict
+        self, x: np.ndarray | Columns, columns: tuple[str, ...] | None, out: np.ndarray, masks: dict
     ) -> list[Problem]:
         """Every numeric feature in one block (one conversion, one imputation); text or an
         infinity sends each column to ``_encode_numeric`` for its problems' locations."""
@@ -322,7 +327,7 @@ class FeatureSchema:
         if not numeric.size:
             return []
         try:
-            block = x if numeric.size == x.shape[1] else x[:, numeric]
+            block = _block(x, numeric)
             values = block.astype(np.float64)  # (n_rows, n_num)
         except (TypeError, ValueError, OverflowError):
             values = None  # text or missing tokens
@@ -331,7 +336,7 @@ class FeatureSchema:
             for j, start in zip(numeric.tolist(), inputs.tolist(), strict=True):
                 feature, loc = self.features[j], j if columns is None else columns[j]
                 block = out[:, start : start + feature.width]
-                problems += _encode_numeric(feature, x[:, j], loc, block, masks, j)
+                problems += _encode_numeric(feature, _column(x, j), loc, block, masks, j)
             return problems
         missing = np.isnan(values)  # (n_rows, n_num)
         out[:, inputs] = np.where(missing, layout.medians, values)
@@ -342,15 +347,15 @@ class FeatureSchema:
             masks[MISSING][:, numeric] = missing
         return []
 
-    def _encode_categorical_block(self, x: np.ndarray, out: np.ndarray, masks: dict) -> None:
+    def _encode_categorical_block(self, x: np.ndarray | Columns, out: np.ndarray, masks: dict) -> None:
         """Every categorical feature's one-hot levels, written at once: unknown and unlevelled
         missing values stay all zeros."""
         layout = self._layout
         if not layout.categorical.size:
             return
-        codes = np.empty((len(x), layout.categorical.size), np.intp)  # (n_rows, n_cat)
+        codes = np.empty((x.shape[0], layout.categorical.size), np.intp)  # (n_rows, n_cat)
         for i, j in enumerate(layout.categorical.tolist()):
-            codes[:, i] = self.features[j].codes_of(x[:, j])
+            codes[:, i] = self.features[j].codes_of(_column(x, j))
         levelled = codes >= 0
         where = codes + layout.categorical_inputs + np.arange(0, out.size, self.n_inputs)[:, None]
         out.reshape(-1)[where[levelled]] = 1.0  # out is C-contiguous: a view
@@ -541,6 +546,18 @@ def _encode_numeric(
         masks[OUT_OF_RANGE][:, j] = (values < feature.min) | (values > feature.max)
         masks[MISSING][:, j] = missing
     return problems
+
+
+def _column(x: np.ndarray | Columns, j: int) -> np.ndarray:
+    """Column ``j`` (n_rows,) of a raw table."""
+    return x.column(j) if isinstance(x, Columns) else x[:, j]
+
+
+def _block(x: np.ndarray | Columns, columns: np.ndarray) -> np.ndarray:
+    """The ``columns`` of a raw table (n_rows, len(columns))."""
+    if isinstance(x, Columns):
+        return x.block(columns)
+    return x if columns.size == x.shape[1] else x[:, columns]
 
 
 def _plain_number(cell: Any) -> float | None:
