@@ -21,10 +21,14 @@ standardizes every input column, one-hot and indicator columns included.
 Missing means None, NaN, or text equal to one of ``MISSING_TOKENS``. Numbers compared as text
 (a categorical feature) use their shortest form: ``4.0`` and ``4`` are ``"4"``.
 
-Encoding works a column at a time: a float column is used as it is; an object column is turned
-into text once (numpy's C loop), its distinct values found by ``np.unique`` and each distinct
-value judged once. A schema of numeric features without indicators is the identity: float input
-without missing values comes back as the very same array (today's fast path).
+Encoding works by kind of feature: every numeric column is converted in one block (one C loop;
+None is NaN), and each categorical cell is looked up in a dict of the known texts (a C loop via
+``map``); only cells outside it (numbers, unknown text) are judged, once per distinct value
+(``columns.cell_key``). Batches of up to ``FEW_ROWS`` rows (a ``/predict`` call), where numpy's
+cost per call dominates, are encoded cell by cell by the same rules. A dict of columns or a
+DataFrame may come as ``tables.Columns`` (numbers stay float64). A schema of numeric features
+without indicators is the identity: float input without missing values comes back as the very
+same array (today's fast path).
 """
 
 from __future__ import annotations
