@@ -331,8 +331,7 @@ class FeatureSchema:
         if not numeric.size:
             return []
         try:
-            block = _block(x, numeric)
-            values = block.astype(np.float64)  # (n_rows, n_num)
+            values = _numbers(x, numeric)  # (n_rows, n_num)
         except (TypeError, ValueError, OverflowError):
             values = None  # text or missing tokens
         if values is None or np.isinf(values).any():
@@ -557,11 +556,13 @@ def _column(x: np.ndarray | Columns, j: int) -> np.ndarray:
     return x.column(j) if isinstance(x, Columns) else x[:, j]
 
 
-def _block(x: np.ndarray | Columns, columns: np.ndarray) -> np.ndarray:
-    """The ``columns`` of a raw table (n_rows, len(columns))."""
-    if isinstance(x, Columns):
-        return x.block(columns)
-    return x if columns.size == x.shape[1] else x[:, columns]
+def _numbers(x: np.ndarray | Columns, columns: np.ndarray) -> np.ndarray:
+    """The ``columns`` of a raw table as float64 (n_rows, len(columns)), None as NaN, written a
+    column at a time (no copy of an object block first); raises as ``astype`` does on text."""
+    values = np.empty((x.shape[0], columns.size), np.float64)
+    for i, j in enumerate(columns.tolist()):
+        values[:, i] = _column(x, j)
+    return values
 
 
 def _plain_number(cell: Any) -> float | None:

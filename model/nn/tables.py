@@ -43,10 +43,6 @@ class Columns(NamedTuple):
     def column(self, j: int) -> np.ndarray:
         return self.arrays[j]
 
-    def block(self, columns: np.ndarray) -> np.ndarray:
-        """The columns (n_rows, len(columns)), float64 when they all are, else object."""
-        return np.column_stack([self.arrays[j] for j in columns.tolist()])
-
     def rows(self) -> list[list[Any]]:
         """The cells row by row, as ``ndarray.tolist`` gives them."""
         return [list(row) for row in zip(*(array.tolist() for array in self.arrays), strict=True)]
