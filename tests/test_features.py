@@ -252,6 +252,37 @@ def test_every_form_of_table_gives_identical_predictions(mixed_net: Network) -> 
         np.testing.assert_array_equal(mixed_net.predict(x), mixed_net.predict(columns), err_msg=form)
 
 
+def test_a_few_rows_encode_exactly_as_the_same_rows_in_a_large_batch() -> None:
+    """Batches up to ``FEW_ROWS`` are encoded cell by cell, larger ones a column at a time."""
+    x, names = table(
+        kind=["a", "a", "a", "b", "b", "c", "d", 4, "4", None, True, "e"],
+        size=[1.0, 2.0, None, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0],
+        count=list(range(12)),
+    )
+    schema = FeatureSchema.fit(x, names, max_categories=4)  # "other" and a missing level
+    cells = [
+        ("a", 1.5, 3),
+        ("e", None, 0),
+        (4.0, NAN, 100),
+        ("4", -5.0, None),
+        (True, 2.0, 2.5),
+        ("True", 3.0, 1),
+        ("zzz", 3.0, 1),
+        (None, 3.0, 1),
+        (NAN, 3.0, 1),
+        ("NA", 3.0, 1),
+        ("?", 4, 2),
+        ("b", 50.0, 7),
+    ]
+    x = np.array(cells * 3, dtype=object)  # (36, 3): beyond FEW_ROWS
+    whole = schema.encode(x)
+    for row in range(0, len(x), 6):
+        part = schema.encode(x[row : row + 6])
+        np.testing.assert_array_equal(part.x, whole.x[row : row + 6])
+        for kind in FLAG_KINDS:
+            np.testing.assert_array_equal(part.flags[kind], whole.flags[kind][row : row + 6], err_msg=kind)
+
+
 def test_numeric_tables_in_every_form_train_the_same_model_as_an_array() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 3))

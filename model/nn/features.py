@@ -21,24 +21,31 @@ standardizes every input column, one-hot and indicator columns included.
 Missing means None, NaN, or text equal to one of ``MISSING_TOKENS``. Numbers compared as text
 (a categorical feature) use their shortest form: ``4.0`` and ``4`` are ``"4"``.
 
-Encoding works a column at a time: a float column is used as it is; an object column is turned
-into text once (numpy's C loop), its distinct values found by ``np.unique`` and each distinct
-value judged once. A schema of numeric features without indicators is the identity: float input
-without missing values comes back as the very same array (today's fast path).
+Encoding works by kind of feature: every numeric column is converted in one block (one C loop;
+None is NaN), and each categorical cell is looked up in a dict of the known texts (a C loop via
+``map``); only cells outside it (numbers, unknown text) are judged, once per distinct value
+(``columns.cell_key``). Batches of up to ``FEW_ROWS`` rows (a ``/predict`` call), where numpy's
+cost per call dominates, are encoded cell by cell by the same rules. A dict of columns or a
+DataFrame may come as ``tables.Columns`` (numbers stay float64). A schema of numeric features
+without indicators is the identity: float input without missing values comes back as the very
+same array (today's fast path).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from functools import cached_property
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .columns import MISSING_TOKENS, column_keys, holds_text, numeric_values
+from .columns import MISSING_TOKENS, cell_key, column_keys, holds_text, numeric_values
 from .errors import InvalidConfigError, InvalidInputError, Problem, RowsError
 from .preprocessing import CHUNK_VALUES
 from .rows import check_finite
+from .tables import Columns
 
 __all__ = ["FEATURE_TYPES", "MAX_CATEGORIES", "MISSING_TOKENS", "Encoded", "FeatureSchema"]
 
@@ -48,11 +55,14 @@ OTHER = "other"
 MAX_RARE = 1000
 """Rare categories remembered per feature (they take the ``"other"`` level; beyond, unknown)."""
 MAX_PROBLEMS = 20
+FEW_ROWS = 16
+"""Batches up to this size are encoded cell by cell (``FeatureSchema._encode_few``)."""
 
 OUT_OF_RANGE, UNKNOWN_CATEGORIES, MISSING = "out_of_range", "unknown_categories", "missing"
 FLAG_KINDS = (OUT_OF_RANGE, UNKNOWN_CATEGORIES, MISSING)
 
 _UNKNOWN, _MISSING_NO_LEVEL = -1, -2  # level codes of values without a one-hot column
+_NOT_LOOKED_UP = -3  # a cell that is not a known text: judged by its key
 
 
 @dataclass(frozen=True)
@@ -107,17 +117,18 @@ class CategoricalFeature:
     def codes_of(self, column: np.ndarray) -> np.ndarray:
         """The level code of each raw value of ``column`` (n_rows,).
 
-        The column's text (numpy's C loop) is looked up by ``np.searchsorted`` among the known
-        texts (categories, rare ones, missing tokens); only values whose text is not found
-        there (unknown ones, numbers written ``4.0``) are judged one distinct value at a time.
+        Each cell is looked up in a dict of the known texts (categories, rare ones, missing
+        tokens and None), a C loop (``map``) that is faster than turning the column into
+        text; only cells not found there (unknown text, numbers such as ``4.0``, NaN) are
+        judged by ``cell_key``, one distinct value at a time.
         """
-        known, known_codes = self._sorted
-        text = column.astype(str)  # (n_rows,)
-        index = np.minimum(np.searchsorted(known, text), len(known) - 1)
-        found = known[index] == text
-        codes = np.where(found, known_codes[index], _UNKNOWN)
-        if not found.all():
-            rows = np.flatnonzero(~found)
+        cells = column.tolist()
+        try:
+            codes = np.fromiter(map(self._lookup.get, cells, repeat(_NOT_LOOKED_UP)), np.intp, len(cells))
+        except TypeError:  # an unhashable cell: every cell by its key
+            codes = np.full(len(cells), _NOT_LOOKED_UP, np.intp)
+        rows = np.flatnonzero(codes == _NOT_LOOKED_UP)
+        if rows.size:
             keys, inverse = column_keys(column[rows])
             codes[rows] = self.level_codes(keys)[inverse]
         return codes
@@ -129,11 +140,9 @@ class CategoricalFeature:
         return codes | {category: i for i, category in enumerate(self.categories)}
 
     @cached_property
-    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every known text, sorted, and its level code (missing tokens: ``missing_code``)."""
-        codes = dict.fromkeys(MISSING_TOKENS, self.missing_code) | self._codes
-        texts = sorted(codes)
-        return np.array(texts, dtype=str), np.array([codes[text] for text in texts], dtype=np.intp)
+    def _lookup(self) -> dict[str | None, int]:
+        """Every text a cell may hold that has a code (missing tokens: ``missing_code``), and None."""
+        return {None: self.missing_code} | dict.fromkeys(MISSING_TOKENS, self.missing_code) | self._codes
 
 
 Feature = NumericFeature | CategoricalFeature
@@ -153,6 +162,21 @@ class Encoded(NamedTuple):
 
     x: np.ndarray
     flags: dict[str, np.ndarray]
+
+
+class _Layout(NamedTuple):
+    """Where each kind of feature is: columns of the raw table, first inputs, and what the
+    block encoders need (all 1-D arrays, one entry per feature of the kind)."""
+
+    numeric: np.ndarray
+    numeric_inputs: np.ndarray
+    indicators: np.ndarray  # positions in ``numeric`` of the features with an indicator input
+    medians: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    categorical: np.ndarray
+    categorical_inputs: np.ndarray
+    missing_codes: np.ndarray
 
 
 class FeatureSchema:
@@ -227,8 +251,12 @@ class FeatureSchema:
         return FeatureSchema(tuple(features))
 
     # ---------------------------------------------------------------- encoding
-    def encode(self, x: np.ndarray, columns: tuple[str, ...] | None = None, *, flags: bool = True) -> Encoded:
+    def encode(
+        self, x: np.ndarray | Columns, columns: tuple[str, ...] | None = None, *, flags: bool = True
+    ) -> Encoded:
         """Raw values ``x`` (n_rows, n_features) -> the network's input (n_rows, n_inputs) and flags.
+
+        ``x`` is the raw matrix or the same table as ``tables.Columns``.
 
         ``columns`` names the columns in problem locations (rows given by name); otherwise
         they are located by index. ``flags=False`` skips the flags (``Network.predict``).
@@ -238,28 +266,128 @@ class FeatureSchema:
         RowsError
             Text in a numeric feature (kind ``number``) or an infinity (kind ``finite``).
         """
-        if x.ndim != 2 or x.shape[1] != self.n_features:
+        if len(x.shape) != 2 or x.shape[1] != self.n_features:
             raise InvalidInputError(f"X must have {self.n_features} features, got {x.shape[-1]}")
-        if self.identity and x.dtype != object:
+        if self.identity and isinstance(x, np.ndarray) and x.dtype != object:
             if not flags and np.isfinite(x).all():
                 return Encoded(x, {})  # today's fast path: the array itself
             return self._encode_numbers(x, columns, flags)
-        n_rows = len(x)
+        if x.shape[0] <= FEW_ROWS:
+            few = self._encode_few(x, flags)
+            if few is not None:
+                return few
+        n_rows = x.shape[0]
         out = np.zeros((n_rows, self.n_inputs), np.float64)  # (n_rows, n_inputs)
         masks = {kind: np.zeros((n_rows, self.n_features), bool) for kind in FLAG_KINDS} if flags else {}
-        problems: list[Problem] = []
-        start = 0
-        for j, feature in enumerate(self.features):
-            loc = j if columns is None else columns[j]
-            block = out[:, start : start + feature.width]
-            if feature.type == "numeric":
-                problems += _encode_numeric(feature, x[:, j], loc, block, masks, j)
-            else:
-                _encode_categorical(feature, x[:, j], block, masks, j)
-            start += feature.width
+        problems = self._encode_numeric_block(x, columns, out, masks)
+        self._encode_categorical_block(x, out, masks)
         if problems:
             raise RowsError(problems[:MAX_PROBLEMS])
         return Encoded(out, masks)
+
+    def _encode_few(self, x: np.ndarray | Columns, flags: bool) -> Encoded | None:
+        """A few rows (a ``/predict`` call) cell by cell: there numpy's cost per call, not per
+        cell, dominates. The same rules as the block encoders; None when a numeric cell is not
+        a plain number or None (text, an infinity: the block encoders judge and locate it)."""
+        out = [[0.0] * self.n_inputs for _ in range(x.shape[0])]  # (n_rows, n_inputs)
+        kinds = [[[False] * self.n_features for _ in range(x.shape[0])] for _ in FLAG_KINDS]
+        outside, unknown, missing = kinds  # FLAG_KINDS order, each (n_rows, n_features)
+        for i, row in enumerate(x.rows() if isinstance(x, Columns) else x.tolist()):
+            line = out[i]
+            for j, (start, feature, cell) in enumerate(zip(self._starts, self.features, row, strict=True)):
+                if feature.type == "numeric":
+                    value = _plain_number(cell)
+                    if value is None:
+                        return None
+                    if value != value:
+                        line[start] = feature.median
+                        missing[i][j] = True
+                        if feature.indicator:
+                            line[start + 1] = 1.0
+                    else:
+                        line[start] = value
+                        outside[i][j] = value < feature.min or value > feature.max
+                    continue
+                try:
+                    code = feature._lookup.get(cell, _NOT_LOOKED_UP)
+                except TypeError:
+                    return None
+                if code == _NOT_LOOKED_UP:
+                    code = int(feature.level_codes([cell_key(cell)])[0])
+                if code >= 0:
+                    line[start + code] = 1.0
+                unknown[i][j] = code == _UNKNOWN
+                missing[i][j] = code == feature.missing_code
+        masks = dict(zip(FLAG_KINDS, np.array(kinds, bool), strict=True)) if flags else {}
+        return Encoded(np.array(out, np.float64), masks)
+
+    def _encode_numeric_block(
+        self, x: np.ndarray | Columns, columns: tuple[str, ...] | None, out: np.ndarray, masks: dict
+    ) -> list[Problem]:
+        """Every numeric feature in one block (one conversion, one imputation); text or an
+        infinity sends each column to ``_encode_numeric`` for its problems' locations."""
+        layout = self._layout
+        numeric, inputs, indicators = layout.numeric, layout.numeric_inputs, layout.indicators
+        if not numeric.size:
+            return []
+        try:
+            values = _numbers(x, numeric)  # (n_rows, n_num)
+        except (TypeError, ValueError, OverflowError):
+            values = None  # text or missing tokens
+        if values is None or np.isinf(values).any():
+            problems: list[Problem] = []
+            for j, start in zip(numeric.tolist(), inputs.tolist(), strict=True):
+                feature, loc = self.features[j], j if columns is None else columns[j]
+                block = out[:, start : start + feature.width]
+                problems += _encode_numeric(feature, _column(x, j), loc, block, masks, j)
+            return problems
+        missing = np.isnan(values)  # (n_rows, n_num)
+        out[:, inputs] = np.where(missing, layout.medians, values)
+        if indicators.size:
+            out[:, inputs[indicators] + 1] = missing[:, indicators]
+        if masks:
+            masks[OUT_OF_RANGE][:, numeric] = (values < layout.low) | (values > layout.high)
+            masks[MISSING][:, numeric] = missing
+        return []
+
+    def _encode_categorical_block(self, x: np.ndarray | Columns, out: np.ndarray, masks: dict) -> None:
+        """Every categorical feature's one-hot levels, written at once: unknown and unlevelled
+        missing values stay all zeros."""
+        layout = self._layout
+        if not layout.categorical.size:
+            return
+        codes = np.empty((x.shape[0], layout.categorical.size), np.intp)  # (n_rows, n_cat)
+        for i, j in enumerate(layout.categorical.tolist()):
+            codes[:, i] = self.features[j].codes_of(_column(x, j))
+        levelled = codes >= 0
+        where = codes + layout.categorical_inputs + np.arange(0, out.size, self.n_inputs)[:, None]
+        out.reshape(-1)[where[levelled]] = 1.0  # out is C-contiguous: a view
+        if masks:
+            masks[UNKNOWN_CATEGORIES][:, layout.categorical] = codes == _UNKNOWN
+            masks[MISSING][:, layout.categorical] = codes == layout.missing_codes
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        """Each feature's first input."""
+        return np.cumsum([0, *(f.width for f in self.features)])[:-1].tolist()
+
+    @cached_property
+    def _layout(self) -> _Layout:
+        starts = np.array(self._starts, np.intp)
+        numeric = np.array([j for j, f in enumerate(self.features) if f.type == "numeric"], np.intp)
+        categorical = np.array([j for j, f in enumerate(self.features) if f.type != "numeric"], np.intp)
+        numeric_features = [self.features[j] for j in numeric.tolist()]
+        return _Layout(
+            numeric,
+            starts[numeric],
+            np.array([i for i, f in enumerate(numeric_features) if f.indicator], np.intp),
+            np.array([f.median for f in numeric_features], np.float64),
+            self.feature_min[numeric],
+            self.feature_max[numeric],
+            categorical,
+            starts[categorical],
+            np.array([self.features[j].missing_code for j in categorical.tolist()], np.intp),
+        )
 
     def _encode_numbers(self, x: np.ndarray, columns: tuple[str, ...] | None, flags: bool) -> Encoded:
         """All-numeric schema, float input: ``x`` itself unless values are missing."""
@@ -423,17 +551,32 @@ def _encode_numeric(
     return problems
 
 
-def _encode_categorical(
-    feature: CategoricalFeature, column: np.ndarray, block: np.ndarray, masks: dict, j: int
-) -> None:
-    """Write the one-hot levels into ``block`` (n_rows, width): unknown and unlevelled missing
-    values stay all zeros."""
-    codes = feature.codes_of(column)  # (n_rows,)
-    rows = np.flatnonzero(codes >= 0)
-    block[rows, codes[rows]] = 1.0
-    if masks:
-        masks[UNKNOWN_CATEGORIES][:, j] = codes == _UNKNOWN
-        masks[MISSING][:, j] = codes == feature.missing_code
+def _column(x: np.ndarray | Columns, j: int) -> np.ndarray:
+    """Column ``j`` (n_rows,) of a raw table."""
+    return x.column(j) if isinstance(x, Columns) else x[:, j]
+
+
+def _numbers(x: np.ndarray | Columns, columns: np.ndarray) -> np.ndarray:
+    """The ``columns`` of a raw table as float64 (n_rows, len(columns)), None as NaN, written a
+    column at a time (no copy of an object block first); raises as ``astype`` does on text."""
+    values = np.empty((x.shape[0], columns.size), np.float64)
+    for i, j in enumerate(columns.tolist()):
+        values[:, i] = _column(x, j)
+    return values
+
+
+def _plain_number(cell: Any) -> float | None:
+    """A numeric cell as ``astype(float64)`` reads it (None: NaN), or None when it is not a
+    finite Python number, NaN or None (the block encoders judge it)."""
+    if cell is None:
+        return math.nan
+    if type(cell) is not float and type(cell) is not int:
+        return None
+    try:
+        value = float(cell)
+    except OverflowError:
+        return None
+    return None if value in (math.inf, -math.inf) else value
 
 
 def _refuse_infinities(x: np.ndarray, columns: tuple[str, ...] | None) -> None:

@@ -339,7 +339,7 @@ class Network:
         self._require_fitted()
         if isinstance(X, Encoded):
             return X
-        raw, _ = as_table(X, self.feature_names)
+        raw, _ = as_table(X, self.feature_names, keep_columns=True)
         return self.schema.encode(raw, None if columns is None else tuple(columns), flags=flags)
 
     def _outputs(self, X: Any) -> np.ndarray:
@@ -348,7 +348,8 @@ class Network:
             x = X.x
         else:
             self._require_fitted()
-            x = self.schema.encode(as_table(X, self.feature_names)[0], flags=False).x  # (n, n_inputs)
+            raw = as_table(X, self.feature_names, keep_columns=True)[0]
+            x = self.schema.encode(raw, flags=False).x  # (n_samples, n_inputs)
         x = self.x_scaler.transform(x, self.dtype)
         logits = forward(self.params, ACTIVATIONS[self.activation], x)
         return OUTPUT_LOSSES[self.output_loss].output(logits)

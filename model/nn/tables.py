@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -23,8 +23,38 @@ from .rows import rows_to_matrix
 from .validation import check_feature_names
 
 
-def as_table(X: Any, feature_names: Sequence[str] | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+class Columns(NamedTuple):
+    """A dict of columns or DataFrame with text, kept as its columns (``as_table(...,
+    keep_columns=True)``): numbers stay float64 instead of becoming one Python object per cell
+    in an object matrix. ``FeatureSchema.encode`` takes it in place of the matrix.
+
+    Attributes
+    ----------
+    arrays : tuple of ndarray of shape (n_rows,)
+        Each column: float64 (NaN = missing) or object (numbers, text or None).
+    """
+
+    arrays: tuple[np.ndarray, ...]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.arrays[0]), len(self.arrays)
+
+    def column(self, j: int) -> np.ndarray:
+        return self.arrays[j]
+
+    def rows(self) -> list[list[Any]]:
+        """The cells row by row, as ``ndarray.tolist`` gives them."""
+        return [list(row) for row in zip(*(array.tolist() for array in self.arrays), strict=True)]
+
+
+def as_table(
+    X: Any, feature_names: Sequence[str] | None = None, *, keep_columns: bool = False
+) -> tuple[np.ndarray | Columns, tuple[str, ...]]:
     """``X`` as raw values (n_rows, n_features) and the features' names.
+
+    ``keep_columns=True`` (the predict path): a dict of columns or DataFrame with text comes back
+    as ``Columns`` rather than one object matrix.
 
     Parameters
     ----------
@@ -44,9 +74,9 @@ def as_table(X: Any, feature_names: Sequence[str] | None = None) -> tuple[np.nda
             raise InvalidInputError(f"X must have {len(feature_names)} features, got {X.shape[1]}")
         return X, _names(feature_names, X.shape[1])
     if isinstance(X, Mapping):
-        return _columns(dict(X), feature_names)
+        return _columns(dict(X), feature_names, keep_columns)
     if hasattr(X, "columns") and hasattr(X, "to_numpy") and not isinstance(X, np.ndarray):
-        return _columns({str(name): _series(X[name]) for name in X.columns}, feature_names)
+        return _columns({str(name): _series(X[name]) for name in X.columns}, feature_names, keep_columns)
     if isinstance(X, Sequence) and not isinstance(X, str | bytes) and len(X) and isinstance(X[0], Mapping):
         rows = rows_to_matrix(X, feature_names)
         return rows.x, rows.feature_names
@@ -110,8 +140,8 @@ def _series(series: Any) -> np.ndarray:
 
 
 def _columns(
-    columns: dict[Any, Any], feature_names: Sequence[str] | None
-) -> tuple[np.ndarray, tuple[str, ...]]:
+    columns: dict[Any, Any], feature_names: Sequence[str] | None, keep_columns: bool = False
+) -> tuple[np.ndarray | Columns, tuple[str, ...]]:
     """A dict of columns as raw values, in ``feature_names`` order (else the dict's)."""
     given = {str(name): values for name, values in columns.items()}
     names = tuple(given) if feature_names is None else tuple(str(name) for name in feature_names)
@@ -135,12 +165,20 @@ def _columns(
         dtype = dtype if dtype in (np.float32, np.float64) else np.float64
         x = np.column_stack(arrays).astype(dtype, copy=False)  # (n_rows, n_features)
         return _check_shape(x), check_feature_names(names, len(names))
+    arrays = [_raw_column(array) for array in arrays]
+    if keep_columns:
+        _check_shape(np.empty((len(arrays[0]), len(arrays)), bool))
+        return Columns(tuple(arrays)), check_feature_names(names, len(names))
     x = np.empty((len(arrays[0]), len(arrays)), dtype=object)  # (n_rows, n_features)
     for j, array in enumerate(arrays):
-        if array.dtype.kind in "iuf":
-            x[:, j] = array.astype(np.float64)
-        elif array.dtype.kind in "bUS":
-            x[:, j] = array.astype(str)
-        else:
-            x[:, j] = array
+        x[:, j] = array
     return _check_shape(x), check_feature_names(names, len(names))
+
+
+def _raw_column(array: np.ndarray) -> np.ndarray:
+    """A column of a table with text: numbers as float64, text and booleans as str objects."""
+    if array.dtype.kind in "iuf":
+        return array.astype(np.float64)
+    if array.dtype.kind in "bUS":
+        return array.astype(str).astype(object)
+    return array
