@@ -77,3 +77,11 @@ def test_the_fused_loss_and_delta_equal_the_separate_ones(name: str) -> None:
     loss, delta = pair.loss_and_delta(z.copy(), y)
     assert loss == pytest.approx(pair.loss(z, y), rel=1e-12)
     np.testing.assert_allclose(delta, pair.delta(z.copy(), y), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (63, 2), (64, 3), (500, 7), (500, 8), (300, 10)])
+def test_softmax_is_the_same_bits_by_columns_or_by_rows(shape: tuple[int, int]) -> None:
+    z = np.random.default_rng(0).normal(scale=5, size=shape).astype(np.float32)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    assert np.array_equal(softmax(z), e)
