@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from helpers import wait_for
 
@@ -94,6 +95,19 @@ def gunicorn(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def serving(
+    net: Any, root: Path, workers: int = 1, metadata: dict | None = None, **env: str
+) -> Iterator[Server]:
+    """gunicorn serving ``net`` alone, from a new store under ``root`` (``MLP_*`` in ``env``)."""
+    from model.store import ModelStore
+
+    ModelStore(root / "store").publish(net.save, metadata or {})
+    settings = {"MLP_MODEL_DIR": str(root / "store"), "MLP_METRICS_DIR": str(root / "metrics"), **env}
+    with gunicorn(settings, root / "gunicorn.log", workers=workers) as running:
+        yield running
 
 
 def wait_until_answering(server: Server, path: str, timeout: float = 30.0, name: str = "gunicorn") -> None:

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from servers import gunicorn
+from servers import serving
 from test_console_browser import CONTRAST_CHECK, LABEL_CHECK, TOKEN, Console, browser, screenshot
 
 from model import Network
-from model.store import ModelStore
 
 __all__ = ["browser"]  # the module-scoped Chromium fixture, imported to be shared
 ISLANDS = ["Biscoe", "Dream", "Torgersen"]
@@ -40,9 +39,8 @@ def mixed_net() -> Network:
 @pytest.fixture(scope="module")
 def mixed_server(browser, mixed_net, tmp_path_factory) -> Iterator:
     root = tmp_path_factory.mktemp("console-mixed")
-    ModelStore(root / "store").publish(mixed_net.save, {"task": "classification", "metrics": {}})
-    env = {"MLP_MODEL_DIR": str(root / "store"), "MLP_METRICS_DIR": str(root / "metrics")}
-    with gunicorn({**env, "MLP_API_TOKEN": TOKEN}, root / "gunicorn.log", workers=1) as running:
+    metadata = {"task": "classification", "metrics": {}}
+    with serving(mixed_net, root, metadata=metadata, MLP_API_TOKEN=TOKEN) as running:
         yield running
 
 

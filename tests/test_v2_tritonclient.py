@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from penguins import FEATURES
-from servers import gunicorn
-
-from model.store import ModelStore
+from servers import serving
 
 httpclient = pytest.importorskip(
     "tritonclient.http", reason="tritonclient[http] (dev extra) is not installed"
@@ -17,18 +15,19 @@ from tritonclient.utils import InferenceServerException  # noqa: E402  (after th
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, iris_net):
-    root = tmp_path_factory.mktemp("v2")
-    ModelStore(root / "store").publish(iris_net.save, {})
-    env = {"MLP_MODEL_DIR": str(root / "store"), "MLP_METRICS_DIR": str(root / "metrics")}
-    with gunicorn(env, root / "log", workers=1) as running:
+    with serving(iris_net, tmp_path_factory.mktemp("v2")) as running:
         yield running
+
+
+def client_of(server):
+    client = httpclient.InferenceServerClient(f"127.0.0.1:{server.port}")
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="module")
 def triton(server):
-    client = httpclient.InferenceServerClient(f"127.0.0.1:{server.port}")
-    yield client
-    client.close()
+    yield from client_of(server)
 
 
 @pytest.fixture(scope="module")
@@ -121,18 +120,13 @@ def test_errors_surface_as_client_exceptions_with_the_server_message(triton, row
 # ---------------------------------------------------------------- a mixed-type model: one tensor per feature
 @pytest.fixture(scope="module")
 def penguins_server(tmp_path_factory, penguins_net):
-    root = tmp_path_factory.mktemp("v2-penguins")
-    ModelStore(root / "store").publish(penguins_net.save, {})
-    env = {"MLP_MODEL_DIR": str(root / "store"), "MLP_METRICS_DIR": str(root / "metrics")}
-    with gunicorn(env, root / "log", workers=1) as running:
+    with serving(penguins_net, tmp_path_factory.mktemp("v2-penguins")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def penguins_triton(penguins_server):
-    client = httpclient.InferenceServerClient(f"127.0.0.1:{penguins_server.port}")
-    yield client
-    client.close()
+    yield from client_of(penguins_server)
 
 
 PENGUINS = [  # an unknown island, missing values (None in text, NaN in numbers), two plain rows
