@@ -288,13 +288,11 @@ def train_model(
     fit_idx, test_idx = split.fit_rows, split.test_rows
     net = base if base is not None else options.network(task)
     fit_started = time.perf_counter()
-    # Forced types only when there are some: the library takes feature_types from issue 14 on.
-    forced = {"feature_types": dict(table.feature_types)} if table.feature_types else {}
     history = net.fit(
         table.x[fit_idx],
         table.y[fit_idx],
         feature_names=table.feature_names,
-        **forced,
+        feature_types=dict(table.feature_types) or None,
         target_names=table.target_names if len(table.target_names) == target_columns(table.y) else None,
         callback=callback,
         warm_start=base is not None,

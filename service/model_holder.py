@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-
 from model import ModelError, Network, load
 from model.store import ModelStore, UnknownVersionError, VersionInfo
 
@@ -39,23 +37,20 @@ class Snapshot:
     card: dict[str, Any]
     loaded_at: str
     feature_index: dict[str, int] = field(repr=False)
-    feature_min: np.ndarray = field(repr=False)
-    feature_max: np.ndarray = field(repr=False)
     numeric: tuple[bool, ...] = field(default=(), repr=False)  # per feature: numbers only (no text)
-    all_numeric: bool = True  # no categorical feature: rows without text take the fast path
+    all_numeric: bool = True  # all(numeric), once per load: rows without text take the fast path
 
     @classmethod
     def of(cls, version: str, net: Network) -> Snapshot:
+        numeric = tuple(feature.type == "numeric" for feature in net.schema.features)
         return cls(
             version=version,
             net=net,
             card=net.describe(),
             loaded_at=datetime.now(UTC).isoformat(timespec="seconds"),
             feature_index={name: i for i, name in enumerate(net.feature_names)},
-            feature_min=np.asarray(net.feature_min, np.float64),
-            feature_max=np.asarray(net.feature_max, np.float64),
-            numeric=tuple(feature.type == "numeric" for feature in net.schema.features),
-            all_numeric=all(feature.type == "numeric" for feature in net.schema.features),
+            numeric=numeric,
+            all_numeric=all(numeric),
         )
 
 

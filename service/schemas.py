@@ -109,7 +109,6 @@ class Flagged(Response):
     features: list[str] = Field(description="The row's flagged features, in the model's order.")
 
 
-OutOfRange = Flagged  # the name of the first kind of flag, kept for callers
 
 
 class PredictResponse(Response):

@@ -44,7 +44,7 @@ import numpy as np
 from .columns import MISSING_TOKENS, cell_key, column_keys, holds_text, numeric_values
 from .errors import InvalidConfigError, InvalidInputError, Problem, RowsError
 from .preprocessing import CHUNK_VALUES
-from .rows import check_finite
+from .rows import MAX_PROBLEMS, check_finite
 from .tables import Columns
 
 __all__ = ["FEATURE_TYPES", "MAX_CATEGORIES", "MISSING_TOKENS", "Encoded", "FeatureSchema"]
@@ -54,7 +54,6 @@ MAX_CATEGORIES = 50
 OTHER = "other"
 MAX_RARE = 1000
 """Rare categories remembered per feature (they take the ``"other"`` level; beyond, unknown)."""
-MAX_PROBLEMS = 20
 FEW_ROWS = 16
 """Batches up to this size are encoded cell by cell (``FeatureSchema._encode_few``)."""
 
@@ -400,8 +399,7 @@ class FeatureSchema:
             return Encoded(x, masks)
         _refuse_infinities(x, columns)
         missing = np.isnan(x)  # (n_rows, n_features)
-        medians = np.array([feature.median for feature in self.features])
-        filled = np.where(missing, medians, x)
+        filled = np.where(missing, self._layout.medians, x)  # every feature is numeric here
         masks = {}
         if flags:
             outside = (x < self.feature_min) | (x > self.feature_max)  # NaN compares False

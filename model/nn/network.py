@@ -254,7 +254,8 @@ class Network:
         self.params, self.history, self.training_config = params, history, config
         self.created_at = None  # new parameters: a new model, dated when saved
         self.n_train_samples = len(train_idx) + (self.n_train_samples if warm else 0)
-        self.validation_metrics = self.evaluate(raw[val_idx], y_array[val_idx]) if len(val_idx) else {}
+        held_out = Encoded(x[val_idx], {})  # encoded above: not again
+        self.validation_metrics = self.evaluate(held_out, y_array[val_idx]) if len(val_idx) else {}
         return history
 
     def _set_up_targets(self, y: np.ndarray) -> None:
@@ -344,12 +345,7 @@ class Network:
 
     def _outputs(self, X: Any) -> np.ndarray:
         """Output-layer activations (n_samples, n_outputs); reads the model, writes nothing."""
-        if isinstance(X, Encoded):
-            x = X.x
-        else:
-            self._require_fitted()
-            raw = as_table(X, self.feature_names, keep_columns=True)[0]
-            x = self.schema.encode(raw, flags=False).x  # (n_samples, n_inputs)
+        x = self.encode(X, flags=False).x  # (n_samples, n_inputs)
         x = self.x_scaler.transform(x, self.dtype)
         logits = forward(self.params, ACTIVATIONS[self.activation], x)
         return OUTPUT_LOSSES[self.output_loss].output(logits)
