@@ -9,13 +9,14 @@ Body: ``{"error": "<one-line message>", "code": "<machine code>", "detail": [{"l
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from model import RowsError
+from model import Problem, RowsError
 
 from .schemas import LIST_FORM, OBJECT_FORM, ErrorBody, ErrorDetail
 
@@ -92,11 +93,22 @@ def validation_error(
     return ApiError(422, f"{where}: {first.msg}{more}", "validation_error", detail)
 
 
-def rows_error(error: RowsError, prefix: tuple[str | int, ...] = ("instances",)) -> ApiError:
-    """422 from the library's row problems, located under ``prefix`` (the JSON API's converter)."""
-    detail = [ErrorDetail(loc=[*prefix, *problem.loc], msg=problem.message, type=problem.kind)
-              for problem in error.problems]  # fmt: skip
-    return ApiError(422, error.summary(prefix), "validation_error", detail)
+def rows_error(
+    error: RowsError,
+    prefix: tuple[str | int, ...] = ("instances",),
+    *,
+    locate: Callable[[tuple[int | str, ...]], tuple[int | str, ...]] | None = None,
+    status: int = 422,
+    code: str = "validation_error",
+    note: str = "",
+) -> ApiError:
+    """The one converter of the library's row problems to an error body: each located under
+    ``prefix`` (the JSON API), or where ``locate`` says (V2's tensors, 400 ``v2_bad_request``);
+    ``note`` ends the one-line message."""
+    place = locate or (lambda loc: (*prefix, *loc))
+    problems = [Problem(place(found.loc), found.message, found.kind) for found in error.problems]
+    detail = [ErrorDetail(loc=list(found.loc), msg=found.message, type=found.kind) for found in problems]
+    return ApiError(status, RowsError(problems).summary() + note, code, detail)
 
 
 def _one_instance_form(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -175,10 +175,9 @@ def _table(request: TrainRequest, settings: Settings, base: Network | None) -> T
         table = _in_base_order(table, base, ["dataset"])
         return replace(table, feature_types=forced)
     instances, targets = request.instances, request.targets
-    if targets is None or len(targets) != len(instances):
-        got = "none" if targets is None else len(targets)
+    if len(targets) != len(instances):  # both present: the schema refuses one without the other
         raise unprocessable(
-            f"need one target per instance: {len(instances)} instances, {got} targets", ["targets"]
+            f"need one target per instance: {len(instances)} instances, {len(targets)} targets", ["targets"]
         )
     names, x = _features(request, base, settings.max_train_rows)
     y = _target_array(targets)

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from model import Problem, RowsError, check_finite, rows_to_matrix
+from model import RowsError, check_finite, rows_to_matrix
 
-from .errors import ApiError
+from .errors import ApiError, rows_error
 from .model_holder import Snapshot
 from .schemas import ErrorDetail
 from .v2_schemas import V2BytesInput, V2InferenceRequest, V2RequestInput
@@ -69,9 +69,7 @@ class InputValues:
 
     def rows_error(self, error: RowsError) -> ApiError:
         """400 from the library's row problems, located in the request's tensors."""
-        problems = [Problem(self.locate(p.loc), p.message, p.kind) for p in error.problems]
-        detail = [ErrorDetail(loc=list(p.loc), msg=p.message, type=p.kind) for p in problems]
-        return ApiError(400, RowsError(problems).summary(), "v2_bad_request", detail)
+        return rows_error(error, locate=self.locate, status=400, code="v2_bad_request")
 
 
 class _Tail:
@@ -208,10 +206,10 @@ def _column(
     try:
         check_finite(column[:, None], allow_missing=True)
     except RowsError as error:
-        problems = [Problem((*loc, "data", p.loc[0]), p.message, p.kind) for p in error.problems]
-        detail = [ErrorDetail(loc=list(p.loc), msg=p.message, type=p.kind) for p in problems]
         feature = f" (feature '{tensor.name}', row {error.problems[0].loc[0]})"
-        raise ApiError(400, RowsError(problems).summary() + feature, "v2_bad_request", detail) from None
+        raise rows_error(
+            error, locate=lambda at: (*loc, "data", at[0]), status=400, code="v2_bad_request", note=feature
+        ) from None
     return column
 
 
